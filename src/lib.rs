@@ -1,0 +1,10 @@
+//! cpeers: run an XRP-Ledger-style consensus peer and watch its consensus live.
+//!
+//! - [`consensus`]: the sans-IO engine (proposals, disputes, phases, validations).
+//! - [`sim`]: a deterministic discrete-event simulator that runs many engines.
+//!
+//! See ARCHITECTURE.md for the map and the invariants.
+
+pub mod consensus;
+pub mod sim;
+pub mod toml_doc;

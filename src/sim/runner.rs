@@ -1,0 +1,828 @@
+//! The discrete-event loop: a virtual clock, one seeded RNG, a queue of timed events, and one
+//! real [`Engine`] per node. Nothing here reads a clock or the OS RNG, so a scenario and a seed
+//! always produce the same run.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::byzantine::{Fanout, rewrite};
+use super::report::{LedgerRecord, NodeRecord, Report};
+use super::scenario::{Behaviour, FaultKind, Scenario, TxSource};
+use super::topology::{Topology, TopologyState};
+use crate::consensus::engine::{EngineConfig, KEEP_LEDGERS, Message, Output, StartFrom};
+use crate::consensus::ledger::Seq;
+use crate::consensus::proposal::VerifiedProposal;
+use crate::consensus::validation::VerifiedValidation;
+use crate::consensus::{
+    ConsensusParams, Engine, Hash256, Input, Ledger, NodeKey, Refusal, Time, Tx, TxSet, Verifier,
+};
+
+/// Network time at simulated time zero (one day, as rippled's simulator uses), so no close time
+/// is ever the special value zero.
+pub const SIM_EPOCH_MS: i64 = 86_400_000;
+
+/// Network id the simulator signs with.
+pub const SIM_NETWORK_ID: u32 = 0x5349_4d00;
+
+/// Most ledgers sent in one ledger response.
+const MAX_LEDGERS_PER_RESPONSE: usize = 256;
+
+#[derive(Debug, Clone)]
+enum SimMsg {
+    Proposal(VerifiedProposal),
+    Validation(VerifiedValidation),
+    Txs(Arc<Vec<Tx>>),
+    TxSetRequest(Hash256),
+    TxSet(Arc<TxSet>),
+    LedgerRequest { hash: Hash256, back_to: Seq },
+    Ledgers(Vec<Arc<Ledger>>),
+    Refused(Refusal, Option<crate::consensus::NodeId>),
+}
+
+impl SimMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            SimMsg::Proposal(_) => "proposal",
+            SimMsg::Validation(_) => "validation",
+            SimMsg::Txs(_) => "transactions",
+            SimMsg::TxSetRequest(_) => "tx_set_request",
+            SimMsg::TxSet(_) => "tx_set",
+            SimMsg::LedgerRequest { .. } => "ledger_request",
+            SimMsg::Ledgers(_) => "ledgers",
+            SimMsg::Refused(..) => "refused",
+        }
+    }
+
+    /// Requests and responses travel one direct link; gossip travels relay paths.
+    fn is_point_to_point(&self) -> bool {
+        matches!(
+            self,
+            SimMsg::TxSetRequest(_)
+                | SimMsg::TxSet(_)
+                | SimMsg::LedgerRequest { .. }
+                | SimMsg::Ledgers(_)
+        )
+    }
+}
+
+#[derive(Debug)]
+enum Ev {
+    Tick { node: usize, generation: u64 },
+    Deliver { to: usize, from: usize, msg: SimMsg },
+    FaultStart(usize),
+    FaultEnd(usize),
+    Submit(usize),
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    at: u64,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+/// What a node persisted, as a real node's store would: fully validated ledgers and the highest
+/// sequence it ever validated. A crashed node restarts from exactly this.
+#[derive(Debug, Default, Clone)]
+struct Persisted {
+    chain: Vec<Arc<Ledger>>,
+    largest_validated_seq: Seq,
+}
+
+struct SimNode {
+    key: NodeKey,
+    engine: Engine,
+    live: bool,
+    generation: u64,
+    skew_ms: i64,
+    byzantine: Option<Behaviour>,
+    persisted: Persisted,
+    record: NodeRecord,
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// Every live honest validator fully validated the requested number of ledgers.
+    Rounds,
+    /// Simulated time reached `max_time_ms`.
+    MaxTime,
+    /// Nothing left to happen.
+    Idle,
+}
+
+/// A running simulation.
+pub struct Simulation {
+    sc: Scenario,
+    params: ConsensusParams,
+    rng: ChaCha8Rng,
+    now: u64,
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    next_seq: u64,
+    nodes: Vec<SimNode>,
+    topo: Topology,
+    active: Vec<bool>,
+    oracle: HashMap<Hash256, Arc<Ledger>>,
+    messages: BTreeMap<&'static str, u64>,
+    verifier: Verifier,
+    check_stop: bool,
+    events: u64,
+    trace: bool,
+}
+
+/// Derives node `i`'s key from the seed (deterministic, distinct per node and seed).
+pub fn sim_key(seed: u64, i: usize) -> NodeKey {
+    let h = Hash256::of(&[
+        b"cpeers-sim-key",
+        &seed.to_be_bytes(),
+        &(i as u64).to_be_bytes(),
+    ]);
+    NodeKey::from_secret(h.0)
+}
+
+impl Simulation {
+    /// Prepares a run of `sc` (with its own seed).
+    pub fn new(sc: Scenario) -> Simulation {
+        let params = sc.profile.params();
+        let rng = ChaCha8Rng::seed_from_u64(sc.seed);
+        let keys: Vec<NodeKey> = (0..sc.nodes.len()).map(|i| sim_key(sc.seed, i)).collect();
+        let nodes: Vec<SimNode> = sc
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let key = keys[i].clone();
+                let engine = Engine::new(
+                    engine_config(&sc, &params, i, &keys),
+                    Some(key.clone()),
+                    StartFrom::Genesis,
+                );
+                SimNode {
+                    key,
+                    engine,
+                    live: true,
+                    generation: 0,
+                    skew_ms: spec.clock_skew_ms,
+                    byzantine: None,
+                    persisted: Persisted::default(),
+                    record: NodeRecord::default(),
+                }
+            })
+            .collect();
+        let n = nodes.len();
+        let mut sim = Simulation {
+            active: vec![false; sc.faults.len()],
+            topo: Topology::build(
+                &sc,
+                &TopologyState {
+                    live: &vec![true; n],
+                    relays: &vec![true; n],
+                    partitions: vec![],
+                    extra_delay: &vec![0; n],
+                },
+            ),
+            params,
+            rng,
+            now: 0,
+            queue: BinaryHeap::new(),
+            next_seq: 0,
+            nodes,
+            oracle: HashMap::new(),
+            messages: BTreeMap::new(),
+            verifier: Verifier::new(),
+            check_stop: false,
+            events: 0,
+            trace: false,
+            sc,
+        };
+        let g = sim.params.ledger_granularity_ms as u64;
+        for i in 0..n {
+            sim.schedule(
+                g,
+                Ev::Tick {
+                    node: i,
+                    generation: 0,
+                },
+            );
+        }
+        for i in 0..sim.sc.submits.len() {
+            let at = sim.sc.submits[i].at_ms;
+            sim.schedule(at, Ev::Submit(i));
+        }
+        for i in 0..sim.sc.faults.len() {
+            let (at, until) = (sim.sc.faults[i].at_ms, sim.sc.faults[i].until_ms);
+            sim.schedule(at, Ev::FaultStart(i));
+            if let Some(u) = until {
+                sim.schedule(u, Ev::FaultEnd(i));
+            }
+        }
+        sim
+    }
+
+    fn schedule(&mut self, at: u64, ev: Ev) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push(Reverse(Scheduled { at, seq, ev }));
+    }
+
+    fn local_time(&self, i: usize) -> Time {
+        Time(SIM_EPOCH_MS + self.now as i64 + self.nodes[i].skew_ms)
+    }
+
+    /// Runs to completion and reports.
+    pub fn run(mut self) -> Report {
+        let reason = self.run_until_stop();
+        self.report(reason)
+    }
+
+    /// Runs until the stop condition; returns why it stopped.
+    pub fn run_until_stop(&mut self) -> StopReason {
+        for i in 0..self.nodes.len() {
+            let now = self.local_time(i);
+            self.nodes[i].engine.handle(now, Input::Start);
+            self.drain(i);
+        }
+        loop {
+            let Some(Reverse(next)) = self.queue.pop() else {
+                return StopReason::Idle;
+            };
+            if next.at > self.sc.max_time_ms {
+                self.now = self.sc.max_time_ms;
+                return StopReason::MaxTime;
+            }
+            self.now = next.at;
+            self.events += 1;
+            self.process(next.ev);
+            if self.check_stop {
+                self.check_stop = false;
+                if self.rounds_done() {
+                    return StopReason::Rounds;
+                }
+            }
+        }
+    }
+
+    /// Prints every engine output with its time and node to stderr (`cpeers sim --trace`).
+    pub fn set_trace(&mut self, on: bool) {
+        self.trace = on;
+    }
+
+    /// Events processed so far (for benchmarks).
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Simulated time now (ms).
+    pub fn now_ms(&self) -> u64 {
+        self.now
+    }
+
+    fn rounds_done(&self) -> bool {
+        let Some(rounds) = self.sc.rounds else {
+            return false;
+        };
+        let mut any = false;
+        for (i, n) in self.nodes.iter().enumerate() {
+            if !n.live || n.byzantine.is_some() || !self.sc.nodes[i].validator {
+                continue;
+            }
+            any = true;
+            if n.engine.fully_validated().seq() < rounds {
+                return false;
+            }
+        }
+        any
+    }
+
+    fn process(&mut self, ev: Ev) {
+        match ev {
+            Ev::Tick { node, generation } => {
+                if !self.nodes[node].live || self.nodes[node].generation != generation {
+                    return;
+                }
+                let now = self.local_time(node);
+                self.nodes[node].engine.handle(now, Input::Tick);
+                self.drain(node);
+                let g = self.params.ledger_granularity_ms as u64;
+                self.schedule(self.now + g, Ev::Tick { node, generation });
+            }
+            Ev::Deliver { to, from, msg } => self.deliver(to, from, msg),
+            Ev::Submit(i) => {
+                let spec = self.sc.submits[i].clone();
+                let txs: Vec<Tx> = match &spec.txs {
+                    TxSource::Explicit(list) => list
+                        .iter()
+                        .filter_map(|p| Tx::new(p.as_bytes()).ok())
+                        .collect(),
+                    TxSource::Random(n) => (0..*n)
+                        .filter_map(|_| {
+                            let r: u64 = self.rng.random();
+                            Tx::new(format!("rnd-{r:016x}")).ok()
+                        })
+                        .collect(),
+                };
+                for &node in &spec.to {
+                    if !self.nodes[node].live {
+                        continue;
+                    }
+                    let now = self.local_time(node);
+                    self.nodes[node].engine.handle(
+                        now,
+                        Input::Command(crate::consensus::Command::Submit(txs.clone())),
+                    );
+                    self.drain(node);
+                }
+            }
+            Ev::FaultStart(i) => {
+                self.active[i] = true;
+                self.fault_changed(i, true);
+            }
+            Ev::FaultEnd(i) => {
+                self.active[i] = false;
+                self.fault_changed(i, false);
+            }
+        }
+    }
+
+    fn fault_changed(&mut self, i: usize, start: bool) {
+        match self.sc.faults[i].kind.clone() {
+            FaultKind::Crash { nodes } => {
+                for n in nodes {
+                    if start {
+                        self.nodes[n].live = false;
+                        self.nodes[n].generation += 1;
+                    } else if !self.nodes[n].live && !self.crashed_by_other(n, i) {
+                        self.restart(n);
+                    }
+                }
+            }
+            FaultKind::Byzantine { nodes, behaviour } => {
+                for n in nodes {
+                    self.nodes[n].byzantine = if start { Some(behaviour) } else { None };
+                }
+            }
+            FaultKind::ClockSkew { nodes, skew_ms } => {
+                for n in nodes {
+                    self.nodes[n].skew_ms = if start {
+                        skew_ms
+                    } else {
+                        self.sc.nodes[n].clock_skew_ms
+                    };
+                }
+            }
+            FaultKind::Partition { .. } | FaultKind::Delay { .. } => {}
+        }
+        self.rebuild_topology();
+    }
+
+    fn crashed_by_other(&self, node: usize, except: usize) -> bool {
+        self.sc.faults.iter().enumerate().any(|(j, f)| {
+            j != except
+                && self.active[j]
+                && matches!(&f.kind, FaultKind::Crash { nodes } if nodes.contains(&node))
+        })
+    }
+
+    fn restart(&mut self, n: usize) {
+        let keys: Vec<NodeKey> = self.nodes.iter().map(|x| x.key.clone()).collect();
+        let cfg = engine_config(&self.sc, &self.params, n, &keys);
+        let p = self.nodes[n].persisted.clone();
+        let from = if p.chain.is_empty() {
+            StartFrom::Resume {
+                chain: vec![],
+                largest_validated_seq: p.largest_validated_seq,
+            }
+        } else {
+            StartFrom::Resume {
+                chain: p.chain,
+                largest_validated_seq: p.largest_validated_seq,
+            }
+        };
+        let node = &mut self.nodes[n];
+        node.engine = Engine::new(cfg, Some(node.key.clone()), from);
+        node.live = true;
+        node.generation += 1;
+        let generation = node.generation;
+        self.rebuild_topology();
+        let now = self.local_time(n);
+        self.nodes[n].engine.handle(now, Input::Start);
+        self.drain(n);
+        let g = self.params.ledger_granularity_ms as u64;
+        self.schedule(
+            self.now + g,
+            Ev::Tick {
+                node: n,
+                generation,
+            },
+        );
+    }
+
+    fn rebuild_topology(&mut self) {
+        let n = self.nodes.len();
+        let live: Vec<bool> = self.nodes.iter().map(|x| x.live).collect();
+        let relays: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|x| x.live && x.byzantine != Some(Behaviour::Silent))
+            .collect();
+        let mut extra = vec![0u64; n];
+        let mut partitions: Vec<&[Vec<usize>]> = Vec::new();
+        for (i, f) in self.sc.faults.iter().enumerate() {
+            if !self.active[i] {
+                continue;
+            }
+            match &f.kind {
+                FaultKind::Partition { sides } => partitions.push(sides),
+                FaultKind::Delay { nodes, delay_ms } => {
+                    for &x in nodes {
+                        extra[x] += delay_ms;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.topo = Topology::build(
+            &self.sc,
+            &TopologyState {
+                live: &live,
+                relays: &relays,
+                partitions,
+                extra_delay: &extra,
+            },
+        );
+    }
+
+    fn deliver(&mut self, to: usize, from: usize, msg: SimMsg) {
+        if !self.nodes[to].live {
+            return;
+        }
+        let reachable = if msg.is_point_to_point() {
+            self.topo.direct(from, to).is_some()
+        } else {
+            self.topo.dist(from, to).is_some()
+        };
+        if !reachable {
+            return;
+        }
+        *self.messages.entry(msg.kind()).or_default() += 1;
+        let now = self.local_time(to);
+        let silent = self.nodes[to].byzantine == Some(Behaviour::Silent);
+        match msg {
+            SimMsg::Proposal(p) => {
+                self.nodes[to].engine.handle(now, Input::Proposal(p));
+            }
+            SimMsg::Validation(v) => {
+                self.nodes[to].engine.handle(now, Input::Validation(v));
+            }
+            SimMsg::Txs(txs) => {
+                self.nodes[to]
+                    .engine
+                    .handle(now, Input::Txs((*txs).clone()));
+            }
+            SimMsg::Refused(why, claimed) => {
+                self.nodes[to]
+                    .engine
+                    .handle(now, Input::Refused { from: claimed, why });
+            }
+            SimMsg::TxSet(set) => {
+                self.nodes[to].engine.handle(now, Input::TxSet(set));
+            }
+            SimMsg::Ledgers(list) => {
+                for l in list {
+                    self.nodes[to].engine.handle(now, Input::Ledger(l));
+                }
+            }
+            SimMsg::TxSetRequest(id) => {
+                if silent {
+                    return;
+                }
+                if let (Some(set), Some(d)) = (
+                    self.nodes[to].engine.tx_set(&id),
+                    self.topo.direct(to, from),
+                ) {
+                    self.schedule(
+                        self.now + d as u64,
+                        Ev::Deliver {
+                            to: from,
+                            from: to,
+                            msg: SimMsg::TxSet(set),
+                        },
+                    );
+                }
+                return;
+            }
+            SimMsg::LedgerRequest { hash, back_to } => {
+                if silent {
+                    return;
+                }
+                let e = &self.nodes[to].engine;
+                let mut chain = Vec::new();
+                let mut cur = e.ledger(&hash).cloned();
+                while let Some(l) = cur {
+                    if l.seq() <= back_to || chain.len() >= MAX_LEDGERS_PER_RESPONSE {
+                        break;
+                    }
+                    cur = e.ledger(&l.parent()).cloned();
+                    chain.push(l);
+                }
+                if let (false, Some(d)) = (chain.is_empty(), self.topo.direct(to, from)) {
+                    self.schedule(
+                        self.now + d as u64,
+                        Ev::Deliver {
+                            to: from,
+                            from: to,
+                            msg: SimMsg::Ledgers(chain),
+                        },
+                    );
+                }
+                return;
+            }
+        }
+        self.drain(to);
+    }
+
+    /// Carries out everything node `i`'s engine asked for.
+    fn drain(&mut self, i: usize) {
+        while let Some(out) = self.nodes[i].engine.poll_output() {
+            if self.trace {
+                self.trace_output(i, &out);
+            }
+            match out {
+                Output::Broadcast(msg) => {
+                    if let Message::Validation(v) = &msg {
+                        let p = &mut self.nodes[i].persisted;
+                        p.largest_validated_seq = p.largest_validated_seq.max(v.validation.seq);
+                    }
+                    let sends = match self.nodes[i].byzantine {
+                        None => vec![(msg, Fanout::All)],
+                        Some(b) => {
+                            let key = self.nodes[i].key.clone();
+                            rewrite(b, &msg, &key, SIM_NETWORK_ID, &mut self.rng)
+                        }
+                    };
+                    for (m, fanout) in sends {
+                        self.broadcast(i, m, fanout);
+                    }
+                }
+                Output::AcquireTxSet { id, from } => {
+                    let hints: BTreeSet<usize> = from
+                        .iter()
+                        .filter_map(|k| self.nodes.iter().position(|n| &n.key.id() == k))
+                        .collect();
+                    if let Some((r, d)) =
+                        self.pick_responder(i, &hints, |e| e.tx_set(&id).is_some())
+                    {
+                        self.schedule(
+                            self.now + d as u64,
+                            Ev::Deliver {
+                                to: r,
+                                from: i,
+                                msg: SimMsg::TxSetRequest(id),
+                            },
+                        );
+                    }
+                }
+                Output::AcquireLedger { hash, back_to } => {
+                    if let Some((r, d)) =
+                        self.pick_responder(i, &BTreeSet::new(), |e| e.ledger(&hash).is_some())
+                    {
+                        self.schedule(
+                            self.now + d as u64,
+                            Ev::Deliver {
+                                to: r,
+                                from: i,
+                                msg: SimMsg::LedgerRequest { hash, back_to },
+                            },
+                        );
+                    }
+                }
+                Output::LedgerAccepted(a) => {
+                    self.oracle.insert(a.ledger.hash(), a.ledger.clone());
+                    self.nodes[i].record.push(LedgerRecord {
+                        ledger: a.ledger.clone(),
+                        result: a.result.name().to_string(),
+                        round_ms: a.round_ms,
+                        proposers: a.proposers,
+                    });
+                }
+                Output::LedgerSwitched { to, .. } => {
+                    self.oracle.entry(to.hash()).or_insert_with(|| to.clone());
+                    self.nodes[i].record.adopt(&to);
+                }
+                Output::LedgerFullyValidated(l) => {
+                    self.oracle.entry(l.hash()).or_insert_with(|| l.clone());
+                    let node = &mut self.nodes[i];
+                    node.record.adopt(&l);
+                    node.record.fully_validated.push((l.seq(), l.hash()));
+                    node.persisted.chain.push(l);
+                    let len = node.persisted.chain.len();
+                    if len > KEEP_LEDGERS as usize * 2 {
+                        node.persisted.chain.drain(..len - KEEP_LEDGERS as usize);
+                    }
+                    self.check_stop = true;
+                }
+                Output::PhaseChanged(_) | Output::ModeChanged(_) | Output::Event(_) => {}
+            }
+        }
+    }
+
+    fn trace_output(&self, i: usize, out: &Output) {
+        let who = &self.sc.nodes[i].name;
+        let line = match out {
+            Output::Broadcast(Message::Proposal(p)) => format!(
+                "propose seq={} pos={} prev={} ct={}",
+                p.proposal.seq,
+                p.proposal.position.short(),
+                p.proposal.prev_ledger.short(),
+                p.proposal.close_time.ms()
+            ),
+            Output::Broadcast(Message::Validation(v)) => format!(
+                "validate #{} {} full={}",
+                v.validation.seq,
+                v.validation.ledger.short(),
+                v.validation.full
+            ),
+            Output::Broadcast(Message::Txs(t)) => format!("txs x{}", t.len()),
+            Output::AcquireTxSet { id, .. } => format!("acquire set {}", id.short()),
+            Output::AcquireLedger { hash, back_to } => {
+                format!("acquire ledger {} back_to {back_to}", hash.short())
+            }
+            Output::LedgerAccepted(a) => format!(
+                "ACCEPT #{} {} parent={} txs={} {} round={}ms proposers={} mode={} validated={}",
+                a.ledger.seq(),
+                a.ledger.hash().short(),
+                a.ledger.parent().short(),
+                a.ledger.txs().len(),
+                a.result.name(),
+                a.round_ms,
+                a.proposers,
+                a.mode.name(),
+                a.validated
+            ),
+            Output::LedgerSwitched { from, to } => {
+                format!(
+                    "SWITCH {} -> #{} {}",
+                    from.short(),
+                    to.seq(),
+                    to.hash().short()
+                )
+            }
+            Output::LedgerFullyValidated(l) => {
+                format!("FULLY VALIDATED #{} {}", l.seq(), l.hash().short())
+            }
+            Output::PhaseChanged(p) => format!("phase {}", p.name()),
+            Output::ModeChanged(m) => format!("mode {}", m.name()),
+            Output::Event(e) => format!("{e:?}"),
+        };
+        eprintln!("{:>8} {:<8} {}", self.now, who, line);
+    }
+
+    /// A live, non-silent direct neighbour of `i` holding what `has` looks for: hinted peers
+    /// first, then the fastest.
+    fn pick_responder(
+        &self,
+        i: usize,
+        hints: &BTreeSet<usize>,
+        has: impl Fn(&Engine) -> bool,
+    ) -> Option<(usize, u32)> {
+        let candidates: Vec<(usize, u32)> = self
+            .topo
+            .neighbours(i)
+            .into_iter()
+            .filter(|&(b, _)| {
+                self.nodes[b].live
+                    && self.nodes[b].byzantine != Some(Behaviour::Silent)
+                    && has(&self.nodes[b].engine)
+            })
+            .collect();
+        candidates
+            .iter()
+            .find(|(b, _)| hints.contains(b))
+            .or_else(|| candidates.first())
+            .copied()
+    }
+
+    /// Sends `msg` from `i` to every reachable node along the fastest relay path.
+    fn broadcast(&mut self, i: usize, msg: Message, fanout: Fanout) {
+        let sim_msg = match msg {
+            Message::Proposal(p) => {
+                let claimed = p.proposal.node;
+                match (*p).clone().verify(&mut self.verifier, SIM_NETWORK_ID) {
+                    Ok(v) => SimMsg::Proposal(v),
+                    Err(_) => SimMsg::Refused(Refusal::BadSignature, Some(claimed)),
+                }
+            }
+            Message::Validation(v) => {
+                let claimed = v.validation.node;
+                match (*v).clone().verify(&mut self.verifier, SIM_NETWORK_ID) {
+                    Ok(v) => SimMsg::Validation(v),
+                    Err(_) => SimMsg::Refused(Refusal::BadSignature, Some(claimed)),
+                }
+            }
+            Message::Txs(txs) => SimMsg::Txs(txs),
+        };
+        let n = self.nodes.len();
+        let first_hops: Option<Vec<(usize, u32)>> = match fanout {
+            Fanout::All => None,
+            Fanout::FirstHalf | Fanout::SecondHalf => {
+                let nb = self.topo.neighbours(i);
+                let half = nb.len().div_ceil(2);
+                Some(if fanout == Fanout::FirstHalf {
+                    nb[..half].to_vec()
+                } else {
+                    nb[half..].to_vec()
+                })
+            }
+        };
+        for v in 0..n {
+            if v == i || !self.nodes[v].live {
+                continue;
+            }
+            let d = match &first_hops {
+                None => self.topo.dist(i, v),
+                Some(hops) => hops
+                    .iter()
+                    .filter_map(|&(u, du)| {
+                        if u == v {
+                            Some(du)
+                        } else {
+                            self.topo.dist(u, v).map(|x| du.saturating_add(x))
+                        }
+                    })
+                    .min(),
+            };
+            if let Some(d) = d {
+                self.schedule(
+                    self.now + d as u64,
+                    Ev::Deliver {
+                        to: v,
+                        from: i,
+                        msg: sim_msg.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    fn report(&self, _reason: StopReason) -> Report {
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let spec = &self.sc.nodes[i];
+                let mode = if n.live {
+                    n.engine.mode().name().to_string()
+                } else {
+                    "crashed".to_string()
+                };
+                let pending: Vec<String> = n.engine.pending().iter().map(|t| t.text()).collect();
+                (
+                    spec.clone(),
+                    mode,
+                    n.live && n.byzantine.is_none(),
+                    n.record.clone(),
+                    n.engine.fully_validated().clone(),
+                    pending,
+                )
+            })
+            .collect();
+        Report::build(&self.sc, self.now, nodes, &self.oracle, &self.messages)
+    }
+}
+
+fn engine_config(
+    sc: &Scenario,
+    params: &ConsensusParams,
+    i: usize,
+    keys: &[NodeKey],
+) -> EngineConfig {
+    EngineConfig {
+        params: params.clone(),
+        network_id: SIM_NETWORK_ID,
+        unl: sc.nodes[i].unl.iter().map(|&j| keys[j].id()).collect(),
+        validating: sc.nodes[i].validator,
+        max_pending: 1_000_000,
+    }
+}
