@@ -21,6 +21,33 @@ pub enum Commands {
     /// The same scenario and seed always give the same result: re-run a failing seed with
     /// --seed to replay it exactly.
     Sim(SimArgs),
+    /// Measure cpeers end to end and print the numbers (JSON with --json).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// `cpeers bench ...`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Simulator speed: wall time per simulated round at N validators (mainnet profile).
+    Sim(BenchSimArgs),
+}
+
+/// `cpeers bench sim`.
+#[derive(Debug, clap::Args)]
+pub struct BenchSimArgs {
+    /// Validators in the simulated network (all trusting each other).
+    #[arg(long, default_value_t = 50)]
+    pub validators: usize,
+    /// Fully validated ledgers to run.
+    #[arg(long, default_value_t = 10)]
+    pub rounds: u32,
+    /// Random transactions submitted per simulated second.
+    #[arg(long, default_value_t = 20)]
+    pub tps: u32,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `cpeers sim`.

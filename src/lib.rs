@@ -5,6 +5,9 @@
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
+pub mod bench;
 pub mod consensus;
+pub mod net;
 pub mod sim;
+pub mod storage;
 pub mod toml_doc;

@@ -5,7 +5,7 @@ mod cli;
 use anyhow::Context;
 use clap::Parser;
 
-use cli::{Cli, Commands};
+use cli::{BenchCommand, Cli, Commands};
 use cpeers::sim::{Scenario, Simulation};
 
 fn main() -> anyhow::Result<()> {
@@ -24,6 +24,27 @@ fn main() -> anyhow::Result<()> {
                 println!("{}", report.to_json());
             } else {
                 print!("{}", report.summary());
+            }
+        }
+        Commands::Bench(BenchCommand::Sim(a)) => {
+            let b = cpeers::bench::sim_speed::run(a.validators, a.rounds, a.tps);
+            if a.json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+                    "{} validators, {} rounds: {:.0} ms wall for {} ms simulated ({:.1} ms wall per round, {:.1}x real time){}",
+                    b.validators,
+                    b.rounds,
+                    b.wall_ms,
+                    b.sim_ms,
+                    b.wall_ms_per_round,
+                    b.sim_to_wall,
+                    if b.ok {
+                        ""
+                    } else {
+                        "  [did not complete cleanly]"
+                    }
+                );
             }
         }
     }

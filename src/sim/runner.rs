@@ -149,6 +149,7 @@ pub struct Simulation {
     check_stop: bool,
     events: u64,
     trace: bool,
+    started: bool,
 }
 
 /// Derives node `i`'s key from the seed (deterministic, distinct per node and seed).
@@ -214,6 +215,7 @@ impl Simulation {
             check_stop: false,
             events: 0,
             trace: false,
+            started: false,
             sc,
         };
         let g = sim.params.ledger_granularity_ms as u64;
@@ -256,31 +258,68 @@ impl Simulation {
         self.report(reason)
     }
 
-    /// Runs until the stop condition; returns why it stopped.
+    /// Runs until the scenario's stop condition; returns why it stopped.
     pub fn run_until_stop(&mut self) -> StopReason {
-        for i in 0..self.nodes.len() {
-            let now = self.local_time(i);
-            self.nodes[i].engine.handle(now, Input::Start);
-            self.drain(i);
-        }
-        loop {
-            let Some(Reverse(next)) = self.queue.pop() else {
-                return StopReason::Idle;
-            };
-            if next.at > self.sc.max_time_ms {
-                self.now = self.sc.max_time_ms;
-                return StopReason::MaxTime;
+        let limit = self.sc.max_time_ms;
+        self.run_until(limit).unwrap_or(StopReason::MaxTime)
+    }
+
+    /// Runs every event up to simulated time `limit_ms` (inclusive), or until the scenario's
+    /// stop condition. Returns the stop reason if the run is over, `None` if it paused at the
+    /// limit and can continue.
+    pub fn run_until(&mut self, limit_ms: u64) -> Option<StopReason> {
+        if !self.started {
+            self.started = true;
+            for i in 0..self.nodes.len() {
+                let now = self.local_time(i);
+                self.nodes[i].engine.handle(now, Input::Start);
+                self.drain(i);
             }
+        }
+        let limit = limit_ms.min(self.sc.max_time_ms);
+        loop {
+            let due = match self.queue.peek() {
+                None => return Some(StopReason::Idle),
+                Some(Reverse(next)) => next.at <= limit,
+            };
+            if !due {
+                self.now = self.now.max(limit);
+                return (limit >= self.sc.max_time_ms).then_some(StopReason::MaxTime);
+            }
+            let Some(Reverse(next)) = self.queue.pop() else {
+                return Some(StopReason::Idle);
+            };
             self.now = next.at;
             self.events += 1;
             self.process(next.ev);
             if self.check_stop {
                 self.check_stop = false;
                 if self.rounds_done() {
-                    return StopReason::Rounds;
+                    return Some(StopReason::Rounds);
                 }
             }
         }
+    }
+
+    /// The engine of node `name` (for tests and tools that inspect a paused run).
+    pub fn engine(&self, name: &str) -> Option<&Engine> {
+        let i = self.sc.node_index(name)?;
+        Some(&self.nodes[i].engine)
+    }
+
+    /// Whether node `name` is running.
+    pub fn is_live(&self, name: &str) -> bool {
+        self.sc.node_index(name).is_some_and(|i| self.nodes[i].live)
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Scenario {
+        &self.sc
+    }
+
+    /// The report as of now (the run can continue afterwards).
+    pub fn report_now(&self) -> Report {
+        self.report(StopReason::Idle)
     }
 
     /// Prints every engine output with its time and node to stderr (`cpeers sim --trace`).
@@ -408,16 +447,9 @@ impl Simulation {
         let keys: Vec<NodeKey> = self.nodes.iter().map(|x| x.key.clone()).collect();
         let cfg = engine_config(&self.sc, &self.params, n, &keys);
         let p = self.nodes[n].persisted.clone();
-        let from = if p.chain.is_empty() {
-            StartFrom::Resume {
-                chain: vec![],
-                largest_validated_seq: p.largest_validated_seq,
-            }
-        } else {
-            StartFrom::Resume {
-                chain: p.chain,
-                largest_validated_seq: p.largest_validated_seq,
-            }
+        let from = StartFrom::Resume {
+            chain: p.chain,
+            largest_validated_seq: p.largest_validated_seq,
         };
         let node = &mut self.nodes[n];
         node.engine = Engine::new(cfg, Some(node.key.clone()), from);

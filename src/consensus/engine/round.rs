@@ -237,6 +237,10 @@ impl Engine {
         }
         self.prev_proposers = self.peers.current().len();
         self.prev_round_ms = round_ms;
+        if let Some(r) = self.result.as_mut() {
+            // Positions that went stale during this update no longer count as proposers.
+            r.proposers = self.prev_proposers;
+        }
         self.set_phase(Phase::Accepted);
         self.on_accept();
     }
