@@ -601,11 +601,11 @@ impl Simulation {
                 self.trace_output(i, &out);
             }
             match out {
+                Output::PersistValidatedSeq(seq) => {
+                    let p = &mut self.nodes[i].persisted;
+                    p.largest_validated_seq = p.largest_validated_seq.max(seq);
+                }
                 Output::Broadcast(msg) => {
-                    if let Message::Validation(v) = &msg {
-                        let p = &mut self.nodes[i].persisted;
-                        p.largest_validated_seq = p.largest_validated_seq.max(v.validation.seq);
-                    }
                     let sends = match self.nodes[i].byzantine {
                         None => vec![(msg, Fanout::All)],
                         Some(b) => {
@@ -724,6 +724,7 @@ impl Simulation {
                 format!("FULLY VALIDATED #{} {}", l.seq(), l.hash().short())
             }
             Output::PhaseChanged(p) => format!("phase {}", p.name()),
+            Output::PersistValidatedSeq(s) => format!("persist validated seq {s}"),
             Output::ModeChanged(m) => format!("mode {}", m.name()),
             Output::Event(e) => format!("{e:?}"),
         };

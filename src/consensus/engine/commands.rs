@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use super::io::Message;
 use super::{Command, Engine, Event, Mode, Output, Phase};
 use crate::consensus::dispute::Voter;
 use crate::consensus::pending::Offer;
@@ -28,7 +27,7 @@ impl Engine {
                     }
                 }
                 if !fresh.is_empty() {
-                    self.emit(Output::Broadcast(Message::Txs(Arc::new(fresh))));
+                    self.broadcast_txs(fresh);
                     Verdict::Accepted
                 } else if full {
                     Verdict::Refused(Refusal::PoolFull)

@@ -252,6 +252,9 @@ pub enum Output {
         /// Lowest sequence still wanted, exclusive.
         back_to: Seq,
     },
+    /// We are about to sign a validation for this sequence: persist it durably *before*
+    /// carrying out the broadcast that follows, so a restart never signs that sequence twice.
+    PersistValidatedSeq(Seq),
     /// We built a ledger: persist it.
     LedgerAccepted(AcceptedLedger),
     /// Our last closed ledger jumped to another (wrong-ledger recovery or catch-up).

@@ -5,7 +5,7 @@
 //!   clock, opens a socket, spawns a thread or draws a random number.
 //! - After every `handle`, drain [`Engine::poll_output`] until it returns `None`, and carry out
 //!   the effects in order (broadcast, fetch, persist). Outputs from one input never depend on
-//!   when you drain them.
+//!   when you drain them. `PersistValidatedSeq` must be durable before the broadcast after it.
 //! - Call `handle(now, Input::Tick)` at least every ledger granularity (1 s on mainnet);
 //!   [`Engine::next_tick`] says when the next one is due.
 //! - Times must not go backwards; an earlier `now` is treated as the latest seen.
@@ -43,6 +43,9 @@ use super::time::Time;
 use super::tx::TxId;
 use super::txset::TxSet;
 use super::validations::ValidationTracker;
+
+/// Most transactions in one broadcast batch (the wire's `MAX_TXS_PER_BATCH`).
+pub const MAX_TXS_PER_BROADCAST: usize = 512;
 
 /// Ledgers kept below the fully validated one (for peers catching up and ancestry checks).
 pub const KEEP_LEDGERS: Seq = 256;
@@ -283,6 +286,14 @@ impl Engine {
 
     fn emit(&mut self, out: Output) {
         self.outputs.push_back(out);
+    }
+
+    /// Broadcasts transactions in batches of at most [`MAX_TXS_PER_BROADCAST`], so every
+    /// message fits the wire limits however many were submitted at once.
+    fn broadcast_txs(&mut self, txs: Vec<crate::consensus::tx::Tx>) {
+        for chunk in txs.chunks(MAX_TXS_PER_BROADCAST) {
+            self.emit(Output::Broadcast(Message::Txs(Arc::new(chunk.to_vec()))));
+        }
     }
 
     // ---- read-only accessors -------------------------------------------------------------

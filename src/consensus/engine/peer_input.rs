@@ -247,9 +247,7 @@ impl Engine {
             }
         }
         if !share.is_empty() {
-            self.emit(Output::Broadcast(crate::consensus::engine::Message::Txs(
-                Arc::new(share),
-            )));
+            self.broadcast_txs(share);
         }
     }
 

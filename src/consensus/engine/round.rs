@@ -295,6 +295,7 @@ impl Engine {
             self.largest_validated_seq = ledger.seq();
             let own = VerifiedValidation::own(v.clone());
             self.validations.add(own.validation(), self.now);
+            self.emit(Output::PersistValidatedSeq(ledger.seq()));
             self.emit(Output::Broadcast(Message::Validation(Arc::new(v))));
             validated = true;
         }

@@ -417,3 +417,50 @@ fn unrequested_sets_and_ledgers_are_refused() {
         Verdict::Refused(Refusal::Unrequested)
     );
 }
+
+#[test]
+fn big_submissions_are_broadcast_in_wire_sized_batches() {
+    let mut e = engine(true, 2);
+    e.handle(at(0), Input::Start);
+    drain(&mut e);
+    let txs: Vec<Tx> = (0..900).map(|i| tx(&format!("t{i}"))).collect();
+    assert!(
+        e.handle(at(1), Input::Command(Command::Submit(txs)))
+            .is_accepted()
+    );
+    let sizes: Vec<usize> = drain(&mut e)
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Broadcast(Message::Txs(t)) => Some(t.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sizes,
+        vec![MAX_TXS_PER_BROADCAST, 900 - MAX_TXS_PER_BROADCAST]
+    );
+}
+
+#[test]
+fn validated_seq_is_persisted_before_the_validation_is_sent() {
+    // Alone with a one-validator UNL: the round ends after ledgerMAX_CONSENSUS.
+    let mut e = engine(true, 1);
+    e.handle(at(0), Input::Start);
+    let mut outs = Vec::new();
+    for s in 1..30 {
+        e.handle(at(s * 1000), Input::Tick);
+        outs.extend(drain(&mut e));
+    }
+    let persist = outs
+        .iter()
+        .position(|o| matches!(o, Output::PersistValidatedSeq(1)))
+        .expect("seq 1 persisted");
+    let send = outs
+        .iter()
+        .position(
+            |o| matches!(o, Output::Broadcast(Message::Validation(v)) if v.validation.seq == 1),
+        )
+        .expect("validation for seq 1 sent");
+    assert_eq!(persist + 1, send, "persist immediately before sending");
+    assert_eq!(e.largest_validated_seq(), e.fully_validated().seq());
+}
