@@ -1,8 +1,12 @@
 //! Command-line interface: subcommands and their flags (clap derive).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use cpeers::config::{self, NodeOverrides};
+use cpeers::consensus::{NodeId, Profile};
+use libp2p::Multiaddr;
 
 /// Run an XRP-Ledger-style consensus peer and watch its consensus live.
 #[derive(Debug, Parser)]
@@ -21,6 +25,17 @@ pub enum Commands {
     /// The same scenario and seed always give the same result: re-run a failing seed with
     /// --seed to replay it exactly.
     Sim(SimArgs),
+    /// Run a consensus node (validator or observer) over libp2p.
+    ///
+    /// Settings come from --config (TOML); flags override the file. Without --headless the
+    /// terminal dashboard shows the node's consensus live.
+    Node(NodeArgs),
+    /// Create a validator key file (mode 0600) and print its public key and peer id.
+    Keygen(KeygenArgs),
+    /// Submit transactions to a running node through its admin endpoint.
+    Submit(SubmitArgs),
+    /// Print a running node's consensus state.
+    Status(StatusArgs),
     /// Measure cpeers end to end and print the numbers (JSON with --json).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -31,6 +46,25 @@ pub enum Commands {
 pub enum BenchCommand {
     /// Simulator speed: wall time per simulated round at N validators (mainnet profile).
     Sim(BenchSimArgs),
+    /// Real nodes over libp2p on 127.0.0.1 (one process each, fast profile) under load.
+    Net(BenchNetArgs),
+}
+
+/// `cpeers bench net`.
+#[derive(Debug, clap::Args)]
+pub struct BenchNetArgs {
+    /// Node processes.
+    #[arg(long, default_value_t = 5)]
+    pub nodes: usize,
+    /// Transactions submitted per second (spread over the nodes).
+    #[arg(long, default_value_t = 1000)]
+    pub tps: u32,
+    /// How long to submit.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u32,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `cpeers bench sim`.
@@ -64,4 +98,122 @@ pub struct SimArgs {
     /// Print every node's engine outputs (positions, votes, ledgers) to stderr as they happen.
     #[arg(long)]
     pub trace: bool,
+}
+
+/// `cpeers node`.
+#[derive(Debug, clap::Args)]
+pub struct NodeArgs {
+    /// Config file (TOML). See --print-example-config.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Print a commented example config and exit.
+    #[arg(long)]
+    pub print_example_config: bool,
+    /// No dashboard: log, and print one status line per validated ledger.
+    #[arg(long)]
+    pub headless: bool,
+    /// Log to stderr instead of files in the log directory.
+    #[arg(long)]
+    pub log_stderr: bool,
+    /// error | warn | info | debug | trace.
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+    /// Network id (nodes with different ids never talk).
+    #[arg(long)]
+    pub network_id: Option<u32>,
+    /// Key file (created 0600 if missing).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Listen address (repeatable), e.g. /ip4/0.0.0.0/tcp/51235.
+    #[arg(long, value_parser = config::parse_listen)]
+    pub listen: Vec<Multiaddr>,
+    /// Bootstrap peer (repeatable), e.g. /ip4/10.0.0.2/tcp/51235/p2p/12D3KooW...
+    #[arg(long, value_parser = config::parse_bootstrap)]
+    pub bootstrap: Vec<Multiaddr>,
+    /// Trusted validator, public key hex or peer id (repeatable; replaces the file's list).
+    #[arg(long, value_parser = config::parse_unl_entry)]
+    pub unl: Vec<NodeId>,
+    /// Run as a validator (the default).
+    #[arg(long, conflicts_with = "observer")]
+    pub validator: bool,
+    /// Run as an observer: follow the network, never propose nor validate.
+    #[arg(long)]
+    pub observer: bool,
+    /// mainnet | fast.
+    #[arg(long, value_parser = config::parse_profile)]
+    pub profile: Option<Profile>,
+    /// Ledger store directory.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Log directory.
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+    /// Admin endpoint (loopback address), or "off".
+    #[arg(long, value_parser = config::parse_admin)]
+    pub admin: Option<Option<SocketAddr>>,
+    /// Discover peers on the LAN with mDNS.
+    #[arg(long)]
+    pub mdns: bool,
+    /// Connection limit.
+    #[arg(long)]
+    pub max_peers: Option<u32>,
+}
+
+impl NodeArgs {
+    /// The flags that override the config file.
+    pub fn overrides(&self) -> NodeOverrides {
+        NodeOverrides {
+            network_id: self.network_id,
+            key_file: self.key_file.clone(),
+            listen: (!self.listen.is_empty()).then(|| self.listen.clone()),
+            bootstrap: (!self.bootstrap.is_empty()).then(|| self.bootstrap.clone()),
+            validator: if self.observer {
+                Some(false)
+            } else if self.validator {
+                Some(true)
+            } else {
+                None
+            },
+            unl: (!self.unl.is_empty()).then(|| self.unl.clone()),
+            profile: self.profile,
+            data_dir: self.data_dir.clone(),
+            log_dir: self.log_dir.clone(),
+            admin: self.admin,
+            mdns: self.mdns.then_some(true),
+            max_peers: self.max_peers,
+        }
+    }
+}
+
+/// `cpeers keygen`.
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Where to write the key.
+    #[arg(long, default_value = "validator.key")]
+    pub key_file: PathBuf,
+    /// Replace an existing key file (the old identity is lost).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `cpeers submit`.
+#[derive(Debug, clap::Args)]
+pub struct SubmitArgs {
+    /// The node's admin endpoint.
+    #[arg(long, default_value = "127.0.0.1:51236")]
+    pub admin: SocketAddr,
+    /// Transaction payloads (each at most 1024 bytes).
+    #[arg(required = true)]
+    pub payloads: Vec<String>,
+}
+
+/// `cpeers status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// The node's admin endpoint.
+    #[arg(long, default_value = "127.0.0.1:51236")]
+    pub admin: SocketAddr,
+    /// Print the full snapshot as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

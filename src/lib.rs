@@ -6,8 +6,11 @@
 //! See ARCHITECTURE.md for the map and the invariants.
 
 pub mod bench;
+pub mod config;
 pub mod consensus;
+pub mod logging;
 pub mod net;
+pub mod node;
 pub mod sim;
 pub mod storage;
 pub mod toml_doc;

@@ -1,6 +1,7 @@
 //! The `cpeers` binary: parses the command line and hands off to the library.
 
 mod cli;
+mod run_node;
 
 use anyhow::Context;
 use clap::Parser;
@@ -24,6 +25,38 @@ fn main() -> anyhow::Result<()> {
                 println!("{}", report.to_json());
             } else {
                 print!("{}", report.summary());
+            }
+        }
+        Commands::Node(args) => run_node::run(args)?,
+        Commands::Keygen(args) => {
+            let info = cpeers::net::identity::keygen(&args.key_file, args.force)?;
+            println!(
+                "key file:   {} (mode 0600, keep it secret)",
+                info.path.display()
+            );
+            println!("public key: {}", info.public_key_hex);
+            println!("peer id:    {}", info.peer_id);
+            println!();
+            println!(
+                "Put the public key in other nodes' `unl`, and /ip4/<this host>/tcp/<port>/p2p/{} in their `bootstrap`.",
+                info.peer_id
+            );
+        }
+        Commands::Submit(args) => {
+            let body = serde_json::json!({ "txs": args.payloads }).to_string();
+            let answer =
+                cpeers::node::admin_client::call(args.admin, "POST", "/submit", Some(&body))?;
+            println!("{answer}");
+        }
+        Commands::Status(args) => run_node::status(&args)?,
+        Commands::Bench(BenchCommand::Net(a)) => {
+            let exe = std::env::current_exe().context("cannot find the cpeers binary")?;
+            let b = cpeers::bench::net_speed::run(&exe, a.nodes, a.tps, a.seconds)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            if a.json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&b)?);
             }
         }
         Commands::Bench(BenchCommand::Sim(a)) => {

@@ -43,6 +43,7 @@ impl Engine {
                 if val.full
                     && val.seq > self.fully_validated.seq()
                     && !self.ledgers.contains(&val.ledger)
+                    && self.worth_fetching(val.seq)
                 {
                     self.want_ledger(val.ledger);
                 }
@@ -66,7 +67,7 @@ impl Engine {
     /// rippled `checkAccept`: the highest ledger with a quorum of validations becomes fully
     /// validated (and with it every ancestor).
     pub(super) fn check_fully_validated(&mut self) {
-        for (_, hash) in self
+        for (seq, hash) in self
             .validations
             .quorum_ledgers_above(self.fully_validated.seq())
         {
@@ -75,7 +76,8 @@ impl Engine {
                     self.set_fully_validated(l);
                     return;
                 }
-                None => self.want_ledger(hash),
+                None if self.worth_fetching(seq) => self.want_ledger(hash),
+                None => {}
             }
         }
     }
@@ -127,7 +129,7 @@ impl Engine {
         let fv_seq = self.fully_validated.seq();
         let unknown: Vec<Hash256> = tips
             .iter()
-            .filter(|(s, h)| *s > fv_seq && !self.ledgers.contains(h))
+            .filter(|(s, h)| *s > fv_seq && !self.ledgers.contains(h) && self.worth_fetching(*s))
             .map(|(_, h)| *h)
             .collect();
         for h in unknown {
@@ -194,6 +196,13 @@ impl Engine {
                 self.want_ledger(id);
             }
         }
+    }
+
+    /// Whether a validated ledger we lack at `seq` is worth fetching now. The next ledger is
+    /// usually one we are building ourselves (peers' validations often arrive a moment before
+    /// our own accept), so it is fetched only once the network is a ledger further on.
+    fn worth_fetching(&self, seq: crate::consensus::ledger::Seq) -> bool {
+        seq != self.lcl.seq() + 1
     }
 
     /// Asks for a ledger (and its ancestors above our fully validated one) unless we have it

@@ -1,0 +1,266 @@
+//! A local cluster of real `cpeers node` processes on 127.0.0.1: keys, configs with a full
+//! bootstrap mesh, free ports, start / SIGKILL / restart, and the admin-endpoint queries tests
+//! and benchmarks need. Every process is killed when the cluster is dropped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::consensus::Profile;
+use crate::net::identity;
+use crate::node::admin::LedgerJson;
+use crate::node::admin_client::call;
+
+/// One node of the cluster.
+pub struct ClusterNode {
+    /// Its directory (key, config, data, logs, stdout.txt).
+    pub dir: PathBuf,
+    /// Its admin endpoint.
+    pub admin: SocketAddr,
+    child: Option<Child>,
+}
+
+impl ClusterNode {
+    /// Its process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+}
+
+/// Real node processes on loopback.
+pub struct LocalCluster {
+    binary: PathBuf,
+    root: PathBuf,
+    keep: bool,
+    /// The nodes.
+    pub nodes: Vec<ClusterNode>,
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        for n in &mut self.nodes {
+            if let Some(mut c) = n.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        if std::thread::panicking() || self.keep {
+            eprintln!(
+                "node directories (logs, stores) kept in {}",
+                self.root.display()
+            );
+        } else {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+/// A free TCP port on loopback (the OS picks; it is released before the node binds it).
+pub fn free_port() -> std::io::Result<u16> {
+    TcpListener::bind("127.0.0.1:0")?
+        .local_addr()
+        .map(|a| a.port())
+}
+
+impl LocalCluster {
+    /// Creates `n` validators trusting each other (keys, configs) under a fresh temp directory
+    /// and starts them with `binary` (`cpeers`).
+    pub fn start(
+        binary: &Path,
+        name: &str,
+        n: usize,
+        profile: Profile,
+    ) -> std::io::Result<LocalCluster> {
+        let root = std::env::temp_dir().join(format!("cpeers-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root)?;
+        let mut keys = Vec::new();
+        for i in 0..n {
+            let dir = root.join(format!("n{i}"));
+            let info = identity::keygen(&dir.join("validator.key"), false)
+                .map_err(std::io::Error::other)?;
+            keys.push(info);
+        }
+        let mut p2p = Vec::new();
+        for _ in 0..n {
+            p2p.push(free_port()?);
+        }
+        let network_id = 1000 + std::process::id() % 50_000;
+        let mut nodes = Vec::new();
+        for i in 0..n {
+            let dir = root.join(format!("n{i}"));
+            let admin: SocketAddr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+            let bootstrap: Vec<String> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| format!("\"/ip4/127.0.0.1/tcp/{}/p2p/{}\"", p2p[j], keys[j].peer_id))
+                .collect();
+            let unl: Vec<String> = keys
+                .iter()
+                .map(|k| format!("\"{}\"", k.public_key_hex))
+                .collect();
+            let cfg = format!(
+                "network_id = {network_id}\nkey_file = \"validator.key\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\nbootstrap = [{}]\nunl = [{}]\nprofile = \"{}\"\ndata_dir = \"data\"\nlog_dir = \"logs\"\nadmin = \"{admin}\"\n",
+                p2p[i],
+                bootstrap.join(", "),
+                unl.join(", "),
+                profile.name()
+            );
+            std::fs::write(dir.join("node.toml"), cfg)?;
+            nodes.push(ClusterNode {
+                dir,
+                admin,
+                child: None,
+            });
+        }
+        let mut c = LocalCluster {
+            binary: binary.to_path_buf(),
+            root,
+            keep: false,
+            nodes,
+        };
+        for i in 0..n {
+            c.start_node(i)?;
+        }
+        Ok(c)
+    }
+
+    /// Keep the directories after drop (for debugging).
+    pub fn keep_files(&mut self) {
+        self.keep = true;
+    }
+
+    /// (Re)starts node `i` with its config, data and key.
+    pub fn start_node(&mut self, i: usize) -> std::io::Result<()> {
+        let node = &mut self.nodes[i];
+        let out = File::options()
+            .create(true)
+            .append(true)
+            .open(node.dir.join("stdout.txt"))?;
+        let err = out.try_clone()?;
+        let child = Command::new(&self.binary)
+            .args(["node", "--headless", "--config"])
+            .arg(node.dir.join("node.toml"))
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()?;
+        node.child = Some(child);
+        Ok(())
+    }
+
+    /// SIGKILLs node `i`: no shutdown path runs.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Nodes currently running.
+    pub fn live(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].child.is_some())
+            .collect()
+    }
+
+    /// Node `i`'s `/status`.
+    pub fn status(&self, i: usize) -> Option<serde_json::Value> {
+        let body = call(self.nodes[i].admin, "GET", "/status", None).ok()?;
+        serde_json::from_str(&body).ok()
+    }
+
+    /// Node `i`'s last fully validated sequence.
+    pub fn validated_seq(&self, i: usize) -> Option<u64> {
+        self.status(i)?["info"]["fully_validated"]["seq"].as_u64()
+    }
+
+    /// Lowest last-fully-validated sequence among `nodes`.
+    pub fn min_validated(&self, nodes: &[usize]) -> u64 {
+        nodes
+            .iter()
+            .map(|&i| self.validated_seq(i).unwrap_or(0))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Every fully validated ledger node `i` stored.
+    pub fn validated(&self, i: usize) -> Vec<LedgerJson> {
+        let mut all = Vec::new();
+        let mut from = 1;
+        loop {
+            let Ok(body) = call(
+                self.nodes[i].admin,
+                "GET",
+                &format!("/validated?from={from}"),
+                None,
+            ) else {
+                return all;
+            };
+            let page: Vec<LedgerJson> = serde_json::from_str(&body).unwrap_or_default();
+            let Some(last) = page.last() else {
+                return all;
+            };
+            from = last.seq + 1;
+            all.extend(page);
+        }
+    }
+
+    /// Payloads in node `i`'s fully validated ledgers.
+    pub fn validated_txs(&self, i: usize) -> BTreeSet<String> {
+        self.validated(i).into_iter().flat_map(|l| l.txs).collect()
+    }
+
+    /// Submits payloads to node `i`.
+    pub fn submit(
+        &self,
+        i: usize,
+        txs: &[String],
+    ) -> Result<(), crate::node::admin_client::ClientError> {
+        let body = serde_json::json!({ "txs": txs }).to_string();
+        call(self.nodes[i].admin, "POST", "/submit", Some(&body)).map(|_| ())
+    }
+
+    /// Sequences at which `nodes` fully validated different ledgers.
+    pub fn forks(&self, nodes: &[usize]) -> Vec<u32> {
+        let mut by_seq: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
+        for &i in nodes {
+            for l in self.validated(i) {
+                by_seq.entry(l.seq).or_default().insert(l.hash);
+            }
+        }
+        by_seq
+            .into_iter()
+            .filter(|(_, h)| h.len() > 1)
+            .map(|(s, _)| s)
+            .collect()
+    }
+
+    /// Polls `ok` every 100 ms until it holds or `timeout` passes.
+    pub fn wait_for(&self, timeout: Duration, mut ok: impl FnMut(&LocalCluster) -> bool) -> bool {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if ok(self) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    /// The last lines each node printed (for failure messages).
+    pub fn tails(&self) -> String {
+        let mut s = String::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let text = std::fs::read_to_string(n.dir.join("stdout.txt")).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(5).collect();
+            s += &format!("--- n{i} (last lines of stdout)\n");
+            for l in tail.into_iter().rev() {
+                s += l;
+                s += "\n";
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,186 @@
+//! `cpeers bench net`: real node processes on loopback (fast profile) under a steady stream of
+//! transactions; reports validated throughput, submit-to-validated latency, ledger interval,
+//! proposal propagation, CPU and peak memory per node, and forks (must be 0).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::cluster::LocalCluster;
+use crate::consensus::Profile;
+
+/// The result of one network benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetBench {
+    /// Node processes.
+    pub nodes: usize,
+    /// Requested submission rate (tx/s).
+    pub target_tps: u32,
+    /// Submission time (s).
+    pub seconds: u32,
+    /// Transactions submitted.
+    pub submitted: u64,
+    /// Of those, found in fully validated ledgers.
+    pub validated: u64,
+    /// Validated transactions per second, from first submission to the last one validated.
+    pub achieved_tps: f64,
+    /// Submit-to-validated latency, median of the nodes' medians (ms).
+    pub latency_p50_ms: f64,
+    /// Submit-to-validated latency, worst node's 99th percentile (ms).
+    pub latency_p99_ms: f64,
+    /// Median time between fully validated ledgers (ms).
+    pub ledger_interval_ms: f64,
+    /// Proposal propagation, median of the nodes' medians (ms; same-machine clocks).
+    pub propagation_p50_ms: f64,
+    /// Proposal propagation, worst node's 99th percentile (ms).
+    pub propagation_p99_ms: f64,
+    /// CPU per node over the submission window (percent of one core).
+    pub cpu_pct: Vec<f64>,
+    /// Peak resident memory per node (MiB).
+    pub peak_rss_mib: Vec<f64>,
+    /// Sequences at which nodes fully validated different ledgers.
+    pub forks: usize,
+}
+
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Runs the benchmark with the `cpeers` binary at `binary`.
+pub fn run(binary: &Path, nodes: usize, tps: u32, seconds: u32) -> Result<NetBench, String> {
+    let n = nodes.max(1);
+    let c =
+        LocalCluster::start(binary, "bench-net", n, Profile::Fast).map_err(|e| e.to_string())?;
+    let all: Vec<usize> = (0..n).collect();
+    if !c.wait_for(Duration::from_secs(30), |c| c.min_validated(&all) >= 2) {
+        return Err(format!(
+            "the cluster did not start validating\n{}",
+            c.tails()
+        ));
+    }
+    let pids: Vec<u32> = c.nodes.iter().filter_map(|x| x.pid()).collect();
+    let ticks0: Vec<u64> = pids.iter().map(|p| cpu_ticks(*p).unwrap_or(0)).collect();
+    let tick = Duration::from_millis(20);
+    let per_tick = (tps as f64 * tick.as_secs_f64()).max(0.0);
+    let start = Instant::now();
+    let end = start + Duration::from_secs(seconds as u64);
+    let mut submitted = 0u64;
+    let mut owed = 0.0;
+    let mut next = start;
+    let mut target = 0usize;
+    let mut all_txs = Vec::new();
+    while Instant::now() < end {
+        owed += per_tick;
+        let batch = owed.floor() as usize;
+        owed -= batch as f64;
+        if batch > 0 {
+            let txs: Vec<String> = (0..batch)
+                .map(|k| {
+                    format!(
+                        "bench-{}-{}",
+                        submitted + k as u64,
+                        start.elapsed().as_micros()
+                    )
+                })
+                .collect();
+            if c.submit(target, &txs).is_ok() {
+                submitted += batch as u64;
+                all_txs.extend(txs);
+            }
+            target = (target + 1) % n;
+        }
+        next += tick;
+        if let Some(d) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(d);
+        }
+    }
+    let window = start.elapsed();
+    let ticks1: Vec<u64> = pids.iter().map(|p| cpu_ticks(*p).unwrap_or(0)).collect();
+    // Let the last submissions validate.
+    let mut validated = 0u64;
+    let drain_end = Instant::now() + Duration::from_secs(15);
+    let mut done_at = Instant::now();
+    while Instant::now() < drain_end {
+        let have = c.validated_txs(0);
+        validated = all_txs.iter().filter(|t| have.contains(*t)).count() as u64;
+        done_at = Instant::now();
+        if validated == submitted {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let elapsed = done_at.duration_since(start).as_secs_f64().max(1e-9);
+    let statuses: Vec<serde_json::Value> = all.iter().filter_map(|&i| c.status(i)).collect();
+    let f = |v: &serde_json::Value, path: [&str; 2]| {
+        v["latency"][path[0]][path[1]].as_f64().unwrap_or(0.0)
+    };
+    let intervals: Vec<f64> = statuses
+        .first()
+        .and_then(|s| s["recent_validated"].as_array().cloned())
+        .unwrap_or_default()
+        .windows(2)
+        .filter_map(|w| {
+            Some((w[1]["validated_at"].as_f64()? - w[0]["validated_at"].as_f64()?).max(0.0))
+        })
+        .collect();
+    let clk = 100.0; // USER_HZ on Linux
+    Ok(NetBench {
+        nodes: n,
+        target_tps: tps,
+        seconds,
+        submitted,
+        validated,
+        achieved_tps: validated as f64 / elapsed,
+        latency_p50_ms: median(
+            statuses
+                .iter()
+                .map(|s| f(s, ["submit_to_validated", "p50_ms"]))
+                .collect(),
+        ),
+        latency_p99_ms: statuses
+            .iter()
+            .map(|s| f(s, ["submit_to_validated", "p99_ms"]))
+            .fold(0.0, f64::max),
+        ledger_interval_ms: median(intervals),
+        propagation_p50_ms: median(
+            statuses
+                .iter()
+                .map(|s| f(s, ["proposal_propagation", "p50_ms"]))
+                .collect(),
+        ),
+        propagation_p99_ms: statuses
+            .iter()
+            .map(|s| f(s, ["proposal_propagation", "p99_ms"]))
+            .fold(0.0, f64::max),
+        cpu_pct: ticks0
+            .iter()
+            .zip(&ticks1)
+            .map(|(a, b)| (b.saturating_sub(*a)) as f64 / clk / window.as_secs_f64() * 100.0)
+            .collect(),
+        peak_rss_mib: pids
+            .iter()
+            .map(|p| peak_rss_mib(*p).unwrap_or(0.0))
+            .collect(),
+        forks: c.forks(&all).len(),
+    })
+}

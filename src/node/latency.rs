@@ -1,0 +1,155 @@
+//! Latency measurements a node takes of itself: how long transactions submitted here take to
+//! reach a fully validated ledger, and how long peers' proposals take to arrive. Kept as rings
+//! of recent samples so `status` and `cpeers bench net` can report medians and tails.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::consensus::TxId;
+
+/// Recent samples (ms).
+#[derive(Debug, Clone)]
+pub struct Samples {
+    ring: VecDeque<f64>,
+    cap: usize,
+    total: u64,
+}
+
+/// Percentiles of recent samples.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Summary {
+    /// Samples ever taken.
+    pub count: u64,
+    /// Median of the recent ones (ms).
+    pub p50_ms: f64,
+    /// 99th percentile (ms).
+    pub p99_ms: f64,
+    /// Largest recent (ms).
+    pub max_ms: f64,
+}
+
+impl Samples {
+    /// Keeps the last `cap` samples.
+    pub fn new(cap: usize) -> Samples {
+        Samples {
+            ring: VecDeque::with_capacity(cap),
+            cap,
+            total: 0,
+        }
+    }
+
+    /// Adds one.
+    pub fn push(&mut self, ms: f64) {
+        if self.ring.len() == self.cap {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(ms);
+        self.total += 1;
+    }
+
+    /// Percentiles (nearest rank).
+    pub fn summary(&self) -> Summary {
+        if self.ring.is_empty() {
+            return Summary::default();
+        }
+        let mut v: Vec<f64> = self.ring.iter().copied().collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        let at = |p: f64| v[(((v.len() as f64) * p).ceil() as usize).clamp(1, v.len()) - 1];
+        Summary {
+            count: self.total,
+            p50_ms: at(0.50),
+            p99_ms: at(0.99),
+            max_ms: v[v.len() - 1],
+        }
+    }
+}
+
+/// Both measurements, as the snapshot shows them.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Latency {
+    /// Submitted here until fully validated here.
+    pub submit_to_validated: Summary,
+    /// Peers' first proposals of a round: our receive time minus their close time (their clock
+    /// at sending). Meaningful only when clocks are synchronised (one machine, or NTP).
+    pub proposal_propagation: Summary,
+}
+
+/// Most submissions tracked at once.
+const MAX_TRACKED: usize = 200_000;
+
+/// Tracks submissions until they validate.
+#[derive(Debug)]
+pub struct LatencyTracker {
+    submitted: HashMap<TxId, Instant>,
+    order: VecDeque<TxId>,
+    /// Submit → fully validated.
+    pub submit: Samples,
+    /// Proposal propagation.
+    pub propagation: Samples,
+}
+
+impl Default for LatencyTracker {
+    fn default() -> Self {
+        LatencyTracker {
+            submitted: HashMap::new(),
+            order: VecDeque::new(),
+            submit: Samples::new(4096),
+            propagation: Samples::new(4096),
+        }
+    }
+}
+
+impl LatencyTracker {
+    /// A transaction was submitted here now.
+    pub fn submitted(&mut self, id: TxId, at: Instant) {
+        if self.submitted.contains_key(&id) {
+            return;
+        }
+        if self.order.len() >= MAX_TRACKED
+            && let Some(old) = self.order.pop_front()
+        {
+            self.submitted.remove(&old);
+        }
+        self.submitted.insert(id, at);
+        self.order.push_back(id);
+    }
+
+    /// A transaction is in a fully validated ledger now.
+    pub fn validated(&mut self, id: &TxId, at: Instant) {
+        if let Some(t) = self.submitted.remove(id) {
+            self.submit
+                .push(at.duration_since(t).as_secs_f64() * 1000.0);
+        }
+    }
+
+    /// The snapshot view.
+    pub fn summary(&self) -> Latency {
+        Latency {
+            submit_to_validated: self.submit.summary(),
+            proposal_propagation: self.propagation.summary(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let mut s = Samples::new(100);
+        for i in 1..=100 {
+            s.push(i as f64);
+        }
+        let sum = s.summary();
+        assert_eq!(sum.count, 100);
+        assert_eq!(sum.p50_ms, 50.0);
+        assert_eq!(sum.p99_ms, 99.0);
+        assert_eq!(sum.max_ms, 100.0);
+        s.push(1000.0);
+        assert_eq!(s.summary().max_ms, 1000.0);
+        assert_eq!(Samples::new(4).summary(), Summary::default());
+    }
+}

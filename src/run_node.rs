@@ -1,0 +1,145 @@
+//! `cpeers node` and `cpeers status`: turning flags and files into a running node, and asking a
+//! running node how it is doing.
+
+use anyhow::{Context, bail};
+use cpeers::config::NodeConfig;
+use cpeers::node::{self, NodeSettings};
+use cpeers::{logging, net::identity};
+
+use crate::cli::{NodeArgs, StatusArgs};
+
+/// Runs a node until Ctrl-C / SIGTERM.
+pub fn run(args: NodeArgs) -> anyhow::Result<()> {
+    if args.print_example_config {
+        print!("{}", cpeers::config::example());
+        return Ok(());
+    }
+    let cfg = match &args.config {
+        Some(path) => NodeConfig::load(path)?.with_overrides(&args.overrides())?,
+        None => NodeConfig::from_overrides(&args.overrides())?,
+    };
+    if !args.headless {
+        bail!("the dashboard is not built into this version yet: run with --headless");
+    }
+    let level = logging::parse_level(&args.log_level)?;
+    let _guard = if args.log_stderr {
+        logging::to_stderr(level)?
+    } else {
+        logging::to_files(&cfg.log_dir, level)?
+    };
+    let (key, created) = identity::load_or_create(&cfg.key_file)?;
+    if created {
+        eprintln!(
+            "created a new key in {} (mode 0600)",
+            cfg.key_file.display()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let settings = NodeSettings::from_config(&cfg, args.headless);
+        let handle = node::start(settings, key).await.with_context(|| {
+            format!(
+                "cannot start the node (data dir {})",
+                cfg.data_dir.display()
+            )
+        })?;
+        println!(
+            "node {} (validator key {}) on network {}, {} validator{}; endpoints in {}",
+            handle.peer_id,
+            handle.node_id.short(),
+            cfg.network_id,
+            cfg.unl.len(),
+            if cfg.unl.len() == 1 { "" } else { "s" },
+            cfg.data_dir.join(node::endpoints::FILE_NAME).display()
+        );
+        shutdown_signal().await;
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Prints a running node's state.
+pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
+    let body = cpeers::node::admin_client::call(args.admin, "GET", "/status", None)?;
+    if args.json {
+        println!("{body}");
+        return Ok(());
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&body).context("the node's answer is not JSON")?;
+    let info = &v["info"];
+    let fv = &info["fully_validated"];
+    let lcl = &info["last_closed"];
+    println!(
+        "network {}   peer {}",
+        v["network_id"],
+        v["peer_id"].as_str().unwrap_or("?")
+    );
+    println!(
+        "mode {}   phase {}   building #{}   proposers {} (last round {})",
+        info["mode"].as_str().unwrap_or("?"),
+        info["phase"].as_str().unwrap_or("?"),
+        info["ledger_seq"],
+        info["peer_positions"].as_object().map_or(0, |m| m.len()),
+        info["previous_proposers"]
+    );
+    println!(
+        "last closed #{} {}   fully validated #{} {}   quorum {}/{}",
+        lcl["seq"],
+        short(&lcl["hash"]),
+        fv["seq"],
+        short(&fv["hash"]),
+        info["quorum"],
+        info["unl_size"]
+    );
+    let peers = v["peers"].as_array().map_or(0, |p| p.len());
+    let trusted = v["peers"]
+        .as_array()
+        .map_or(0, |p| p.iter().filter(|x| x["trusted"] == true).count());
+    println!(
+        "peers {peers} ({trusted} trusted)   disputes {}   pending txs {}",
+        info["disputes"].as_array().map_or(0, |d| d.len()),
+        info["pending_txs"]
+    );
+    if let Some(r) = v["traffic"]["rejected"]
+        .as_object()
+        .filter(|r| !r.is_empty())
+    {
+        let parts: Vec<String> = r.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("rejected: {}", parts.join(", "));
+    }
+    Ok(())
+}
+
+fn short(v: &serde_json::Value) -> String {
+    v.as_str()
+        .map(|s| s.chars().take(8).collect())
+        .unwrap_or_else(|| "?".into())
+}
