@@ -25,6 +25,10 @@ pub enum Commands {
     /// The same scenario and seed always give the same result: re-run a failing seed with
     /// --seed to replay it exactly.
     Sim(SimArgs),
+    /// A local network of validators in one process with the dashboard attached: watch them
+    /// agree, inject transactions and proposals, and make trouble (crash, partition, slow,
+    /// byzantine, clock skew) from the keyboard. Press ? for keys.
+    Demo(DemoArgs),
     /// Run a consensus node (validator or observer) over libp2p.
     ///
     /// Settings come from --config (TOML); flags override the file. Without --headless the
@@ -100,6 +104,41 @@ pub struct SimArgs {
     pub trace: bool,
 }
 
+/// Dashboard options shared by `demo` and `node`.
+#[derive(Debug, clap::Args)]
+pub struct DashboardArgs {
+    /// Colour theme: default, light, high-contrast, mono, or a path to a .toml theme.
+    /// NO_COLOR selects mono unless this is given.
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Most frames per second (the dashboard redraws only when something changed).
+    #[arg(long, default_value_t = 20)]
+    pub fps: u32,
+}
+
+/// `cpeers demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Validators in the local network.
+    #[arg(long, default_value_t = 5)]
+    pub nodes: usize,
+    /// mainnet (ledgers every few seconds) | fast (every duration / 10).
+    #[arg(long, default_value = "mainnet", value_parser = config::parse_profile)]
+    pub profile: Profile,
+    /// Milliseconds between submitted transactions (on average).
+    #[arg(long, default_value_t = 700)]
+    pub tx_interval_ms: u64,
+    /// Where the demo writes its log file.
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+    /// error | warn | info | debug | trace.
+    #[arg(long, default_value = "info")]
+    pub log_level: String,
+    /// Dashboard options.
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
 /// `cpeers node`.
 #[derive(Debug, clap::Args)]
 pub struct NodeArgs {
@@ -157,6 +196,9 @@ pub struct NodeArgs {
     /// Connection limit.
     #[arg(long)]
     pub max_peers: Option<u32>,
+    /// Dashboard options (ignored with --headless).
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
 }
 
 impl NodeArgs {

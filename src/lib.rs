@@ -8,9 +8,12 @@
 pub mod bench;
 pub mod config;
 pub mod consensus;
+pub mod demo;
 pub mod logging;
 pub mod net;
 pub mod node;
 pub mod sim;
 pub mod storage;
+pub mod store;
 pub mod toml_doc;
+pub mod tui;

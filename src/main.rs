@@ -28,6 +28,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Commands::Node(args) => run_node::run(args)?,
+        Commands::Demo(args) => run_node::demo(args)?,
         Commands::Keygen(args) => {
             let info = cpeers::net::identity::keygen(&args.key_file, args.force)?;
             println!(

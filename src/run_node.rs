@@ -6,7 +6,60 @@ use cpeers::config::NodeConfig;
 use cpeers::node::{self, NodeSettings};
 use cpeers::{logging, net::identity};
 
-use crate::cli::{NodeArgs, StatusArgs};
+use cpeers::tui::app::App;
+use cpeers::tui::run::{Attached, NoTrouble};
+use cpeers::tui::theme::{Theme, no_color_env};
+
+use crate::cli::{DashboardArgs, DemoArgs, NodeArgs, StatusArgs};
+
+fn theme(d: &DashboardArgs) -> anyhow::Result<Theme> {
+    let no_color = no_color_env();
+    let theme = Theme::choose(d.theme.as_deref(), no_color)?;
+    if no_color && d.theme.is_some() {
+        // An explicit --theme wins over NO_COLOR; crossterm would strip its colours otherwise.
+        ratatui::crossterm::style::force_color_output(true);
+    }
+    Ok(theme)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// `cpeers demo`: a local network with the dashboard attached to its first node.
+pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
+    let theme = theme(&args.dashboard)?;
+    let log_dir = args
+        .log_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("cpeers-demo-logs"));
+    let level = logging::parse_level(&args.log_level)?;
+    let _guard = logging::to_files(&log_dir, level)?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let demo = cpeers::demo::Demo::start(cpeers::demo::DemoOptions {
+            nodes: args.nodes,
+            profile: args.profile,
+            tx_interval: std::time::Duration::from_millis(args.tx_interval_ms.max(10)),
+            data_dir: None,
+        })
+        .await?;
+        let attached = demo
+            .attach()
+            .context("the demo's first node is not running")?;
+        let mut demo = demo;
+        let app = App::new(theme, true);
+        let result = cpeers::tui::run::run(attached, app, &mut demo, args.dashboard.fps).await;
+        demo.shutdown().await;
+        result?;
+        eprintln!("demo stopped; its log is in {}", log_dir.display());
+        Ok::<(), anyhow::Error>(())
+    })
+}
 
 /// Runs a node until Ctrl-C / SIGTERM.
 pub fn run(args: NodeArgs) -> anyhow::Result<()> {
@@ -18,9 +71,11 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
         Some(path) => NodeConfig::load(path)?.with_overrides(&args.overrides())?,
         None => NodeConfig::from_overrides(&args.overrides())?,
     };
-    if !args.headless {
-        bail!("the dashboard is not built into this version yet: run with --headless");
-    }
+    let theme = if args.headless {
+        None
+    } else {
+        Some(theme(&args.dashboard)?)
+    };
     let level = logging::parse_level(&args.log_level)?;
     let _guard = if args.log_stderr {
         logging::to_stderr(level)?
@@ -34,11 +89,10 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
             cfg.key_file.display()
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    if args.log_stderr && theme.is_some() {
+        bail!("--log-stderr needs --headless: the dashboard owns the terminal");
+    }
+    let runtime = runtime()?;
     runtime.block_on(async move {
         let settings = NodeSettings::from_config(&cfg, args.headless);
         let handle = node::start(settings, key).await.with_context(|| {
@@ -47,6 +101,17 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
                 cfg.data_dir.display()
             )
         })?;
+        if let Some(theme) = theme {
+            let attached = Attached {
+                commands: handle.commands.clone(),
+                events: handle.events.subscribe(),
+                snapshot: handle.snapshot.clone(),
+            };
+            let app = App::new(theme, false);
+            let r = cpeers::tui::run::run(attached, app, &mut NoTrouble, args.dashboard.fps).await;
+            handle.shutdown().await;
+            return Ok(r?);
+        }
         println!(
             "node {} (validator key {}) on network {}, {} validator{}; endpoints in {}",
             handle.peer_id,

@@ -74,7 +74,8 @@ pub struct ProposalSummary {
 }
 
 impl ProposalSummary {
-    fn of(p: &Proposal, received: Time) -> ProposalSummary {
+    /// The summary of `p` received at `received`.
+    pub fn of(p: &Proposal, received: Time) -> ProposalSummary {
         ProposalSummary {
             prev_ledger: p.prev_ledger,
             position: p.position,
@@ -195,6 +196,11 @@ impl PeerTracker {
             .filter(|p| &p.get().prev_ledger == prev_ledger)
             .cloned()
             .collect()
+    }
+
+    /// `node`'s buffered proposals, oldest first.
+    pub fn recent_of(&self, node: &NodeId) -> impl Iterator<Item = &PeerPosition> {
+        self.recent.get(node).into_iter().flat_map(|b| b.iter())
     }
 
     /// Forgets replay buffers of peers no longer trusted.

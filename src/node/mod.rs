@@ -29,7 +29,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-pub use commands::NodeCommand;
+pub use commands::{Inspect, InspectReply, NodeCommand};
 pub use events::{NodeEvent, NodeSnapshot, PeerLink, Traffic, ValidatedLedger};
 
 use crate::config::NodeConfig;
@@ -159,6 +159,12 @@ impl NodeHandle {
     /// Waits until the node stops on its own (it does not, unless its command channel closes).
     pub async fn join(self) {
         let _ = self.task.await;
+    }
+
+    /// Kills the node without its shutdown path, as a crash would (the store is left as the
+    /// last committed transaction left it).
+    pub fn abort(self) {
+        self.task.abort();
     }
 
     /// Whether the node task has ended.
@@ -318,6 +324,16 @@ pub async fn start(settings: NodeSettings, key: NodeKey) -> Result<NodeHandle, N
         listen: vec![],
         validation_blocked: false,
         latency: Default::default(),
+        byzantine: None,
+        byzantine_rng: {
+            use rand::SeedableRng;
+            rand_chacha::ChaCha8Rng::from_seed(
+                crate::consensus::Hash256::of(&[b"byz", &key.id().0]).0,
+            )
+        },
+        inbound_delay: Duration::ZERO,
+        held: VecDeque::new(),
+        key: key.clone(),
     };
     let task = tokio::spawn(runtime.run());
     Ok(NodeHandle {

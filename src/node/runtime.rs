@@ -15,7 +15,7 @@ use libp2p::{Multiaddr, PeerId, Swarm, identify, mdns, ping};
 use tokio::sync::{broadcast, mpsc, watch};
 use tracing::{debug, info, warn};
 
-use super::commands::NodeCommand;
+use super::commands::{Inspect, InspectReply, NodeCommand};
 use super::endpoints::Endpoints;
 use super::events::{NodeEvent, NodeSnapshot, Traffic, ValidatedLedger};
 use super::fetch::{FetchKey, Fetcher};
@@ -67,6 +67,11 @@ pub(super) struct Runtime {
     pub(super) listen: Vec<Multiaddr>,
     pub(super) validation_blocked: bool,
     pub(super) latency: super::latency::LatencyTracker,
+    pub(super) byzantine: Option<crate::sim::scenario::Behaviour>,
+    pub(super) byzantine_rng: rand_chacha::ChaCha8Rng,
+    pub(super) inbound_delay: Duration,
+    pub(super) held: VecDeque<(Instant, PeerId, gossipsub::MessageId, gossipsub::Message)>,
+    pub(super) key: crate::consensus::NodeKey,
 }
 
 fn acceptance(v: Verdict) -> MessageAcceptance {
@@ -97,6 +102,8 @@ impl Runtime {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut snap = tokio::time::interval(Duration::from_millis(100));
         snap.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut held = tokio::time::interval(Duration::from_millis(10));
+        held.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tokio::select! {
                 _ = tick.tick() => self.on_tick(),
@@ -105,6 +112,7 @@ impl Runtime {
                         self.publish_snapshot();
                     }
                 }
+                _ = held.tick(), if !self.held.is_empty() => self.release_held(),
                 ev = self.swarm.select_next_some() => self.on_swarm(ev),
                 cmd = self.commands.recv() => match cmd {
                     None | Some(NodeCommand::Shutdown) => break,
@@ -175,6 +183,35 @@ impl Runtime {
                 } else {
                     b.unblock_peer(peer);
                 }
+            }
+            NodeCommand::Inspect(q, reply) => {
+                let answer = match q {
+                    Inspect::Dispute(tx) => {
+                        InspectReply::Dispute(self.engine.dispute_detail(&tx).map(Box::new))
+                    }
+                    Inspect::Peer(n) => {
+                        InspectReply::Peer(self.engine.peer_detail(&n).map(Box::new))
+                    }
+                    Inspect::Composer => {
+                        InspectReply::Composer(Box::new(self.engine.composer_seed()))
+                    }
+                };
+                let _ = reply.send(answer);
+            }
+            NodeCommand::SetClockSkew(ms) => {
+                self.clock_skew_ms = ms;
+                self.warn(format!("clock skewed by {ms} ms"));
+            }
+            NodeCommand::SetByzantine(b) => {
+                self.byzantine = b;
+                self.warn(match b {
+                    Some(b) => format!("now byzantine: {b:?}"),
+                    None => "honest again".to_string(),
+                });
+            }
+            NodeCommand::SetInboundDelay(d) => {
+                self.inbound_delay = d;
+                self.warn(format!("holding received gossip for {} ms", d.as_millis()));
             }
             NodeCommand::Shutdown => {}
         }
@@ -303,6 +340,25 @@ impl Runtime {
     }
 
     fn broadcast(&mut self, msg: Message) {
+        let msgs: Vec<Message> = match self.byzantine {
+            None => vec![msg],
+            Some(b) => crate::sim::byzantine::rewrite(
+                b,
+                &msg,
+                &self.key,
+                self.network_id,
+                &mut self.byzantine_rng,
+            )
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect(),
+        };
+        for msg in msgs {
+            self.broadcast_one(msg);
+        }
+    }
+
+    fn broadcast_one(&mut self, msg: Message) {
         for g in Gossip::from_message(&msg) {
             let kind = match &g {
                 Gossip::Proposal(_) => TopicKind::Proposals,
@@ -501,15 +557,13 @@ impl Runtime {
                 message_id,
                 message,
             } => {
-                let kind = self.topics.kind_of(&message.topic);
-                let verdict = match kind {
-                    Some(k) => self.take_gossip(k, propagation_source, &message.data),
-                    None => MessageAcceptance::Reject,
-                };
-                self.swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&message_id, &propagation_source, verdict);
+                if !self.inbound_delay.is_zero() {
+                    let due = Instant::now() + self.inbound_delay;
+                    self.held
+                        .push_back((due, propagation_source, message_id, message));
+                    return;
+                }
+                self.take_message(propagation_source, message_id, message);
             }
             gossipsub::Event::Subscribed { peer_id, topic } => {
                 if let Some(k) = self.topics.kind_of(&topic) {
@@ -543,6 +597,32 @@ impl Runtime {
                     ));
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                 }
+            }
+        }
+    }
+
+    fn take_message(
+        &mut self,
+        source: PeerId,
+        id: gossipsub::MessageId,
+        message: gossipsub::Message,
+    ) {
+        let verdict = match self.topics.kind_of(&message.topic) {
+            Some(k) => self.take_gossip(k, source, &message.data),
+            None => MessageAcceptance::Reject,
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&id, &source, verdict);
+    }
+
+    /// Delivers held messages that are due (a slowed node, in `demo`).
+    fn release_held(&mut self) {
+        let now = Instant::now();
+        while self.held.front().is_some_and(|(due, ..)| *due <= now) {
+            if let Some((_, source, id, message)) = self.held.pop_front() {
+                self.take_message(source, id, message);
             }
         }
     }

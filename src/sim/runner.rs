@@ -301,6 +301,19 @@ impl Simulation {
         }
     }
 
+    /// Feeds `input` to node `name` now and carries out what its engine asks (as if an
+    /// operator acted on that node mid-run).
+    pub fn handle(&mut self, name: &str, input: Input) -> Option<crate::consensus::Verdict> {
+        let i = self.sc.node_index(name)?;
+        if !self.nodes[i].live {
+            return None;
+        }
+        let now = self.local_time(i);
+        let v = self.nodes[i].engine.handle(now, input);
+        self.drain(i);
+        Some(v)
+    }
+
     /// The engine of node `name` (for tests and tools that inspect a paused run).
     pub fn engine(&self, name: &str) -> Option<&Engine> {
         let i = self.sc.node_index(name)?;

@@ -25,7 +25,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 pub use io::{AcceptedLedger, Command, Event, Input, Message, Mode, Output, Phase};
-pub use view::{ConsensusInfo, DisputeInfo, LedgerRef, PeerInfo, PositionInfo};
+pub use view::{
+    ComposerSeed, ConsensusInfo, DisputeDetail, DisputeInfo, LedgerRef, PeerDetail, PeerInfo,
+    PositionInfo,
+};
 
 use super::avalanche::AvalancheState;
 use super::dispute::Dispute;

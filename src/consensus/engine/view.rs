@@ -9,12 +9,14 @@ use serde::Serialize;
 use super::{Engine, Mode, Phase};
 use crate::consensus::avalanche::AvalancheState;
 use crate::consensus::close_time::round_close_time;
+use crate::consensus::dispute::VoteChange;
 use crate::consensus::hash::Hash256;
 use crate::consensus::keys::NodeId;
 use crate::consensus::ledger::{Ledger, Seq};
-use crate::consensus::peers::PeerStats;
+use crate::consensus::peers::{PeerStats, ProposalSummary};
 use crate::consensus::rules::{ConsensusState, expiry_ms};
 use crate::consensus::time::Time;
+use crate::consensus::tx::Tx;
 use crate::consensus::tx::TxId;
 
 /// A ledger by sequence, hash and close time.
@@ -335,6 +337,148 @@ impl Engine {
             pending_txs: self.pending.len(),
             laggards,
             offline,
+        }
+    }
+}
+
+/// Everything about one dispute, for the drill-down.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputeDetail {
+    /// The summary row.
+    pub info: DisputeInfo,
+    /// The full payload (lossy text).
+    pub payload: String,
+    /// Every peer's current vote.
+    pub votes: BTreeMap<NodeId, bool>,
+    /// Votes cast and flips this round, oldest first.
+    pub history: Vec<VoteChange>,
+    /// Whether we count ourselves (proposing).
+    pub proposing: bool,
+}
+
+/// One peer's position against ours: what it has that we lack, and the reverse.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerDetail {
+    /// The peer.
+    pub node: NodeId,
+    /// Its counters.
+    pub stats: PeerStats,
+    /// Its current position this round (tx-set id).
+    pub position: Option<Hash256>,
+    /// Whether we hold its transaction set (the diff below is only known then).
+    pub acquired: bool,
+    /// Transactions in its position and not in ours.
+    pub theirs_only: Vec<Tx>,
+    /// Transactions in ours and not in its position.
+    pub ours_only: Vec<Tx>,
+    /// Its proposals on our ledger this round (how its position changed), oldest first.
+    pub history: Vec<ProposalSummary>,
+}
+
+/// What the proposal composer starts from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComposerSeed {
+    /// Transactions in our current position.
+    pub ours: Vec<Tx>,
+    /// Other candidates: disputed and pending transactions not in our position.
+    pub candidates: Vec<Tx>,
+    /// Our proposed close time.
+    pub close_time: Time,
+    /// Our proposal sequence.
+    pub seq: u32,
+    /// Whether an injected position would be taken now (proposing, establish phase).
+    pub can_inject: bool,
+}
+
+/// Most candidates offered to the composer.
+const MAX_COMPOSER_CANDIDATES: usize = 500;
+
+impl Engine {
+    /// The drill-down of dispute `tx`.
+    pub fn dispute_detail(&self, tx: &TxId) -> Option<DisputeDetail> {
+        let r = self.result.as_ref()?;
+        let d = r.disputes.get(tx)?;
+        let info = self.info().disputes.into_iter().find(|i| &i.tx == tx)?;
+        Some(DisputeDetail {
+            info,
+            payload: d.tx().text(),
+            votes: d.votes().clone(),
+            history: d.history().iter().copied().collect(),
+            proposing: self.mode == Mode::Proposing,
+        })
+    }
+
+    /// `node`'s position against ours, and how it changed this round.
+    pub fn peer_detail(&self, node: &NodeId) -> Option<PeerDetail> {
+        let stats = self.peers.stats().get(node)?.clone();
+        let position = self.peers.position(node).map(|p| p.get().position);
+        let theirs = position.and_then(|p| self.tx_set(&p));
+        let (theirs_only, ours_only) = match (&theirs, &self.result) {
+            (Some(t), Some(r)) => {
+                let mut a = Vec::new();
+                let mut b = Vec::new();
+                for (tx, in_theirs) in t.diff(&r.txns) {
+                    if in_theirs {
+                        a.push(tx.clone());
+                    } else {
+                        b.push(tx.clone());
+                    }
+                }
+                (a, b)
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        let history = self
+            .peers
+            .recent_of(node)
+            .filter(|p| p.get().prev_ledger == self.prev_ledger_id)
+            .map(|p| ProposalSummary::of(p.get(), p.received))
+            .collect();
+        Some(PeerDetail {
+            node: *node,
+            stats,
+            position,
+            acquired: theirs.is_some(),
+            theirs_only,
+            ours_only,
+            history,
+        })
+    }
+
+    /// What the proposal composer starts from: our position and other candidates.
+    pub fn composer_seed(&self) -> ComposerSeed {
+        let (ours, close_time, seq) = match &self.result {
+            Some(r) => (
+                r.txns.iter().cloned().collect::<Vec<Tx>>(),
+                r.position.close_time,
+                r.position.seq,
+            ),
+            None => (Vec::new(), self.now, 0),
+        };
+        let in_ours: std::collections::BTreeSet<TxId> = ours.iter().map(|t| t.id()).collect();
+        let mut candidates: Vec<Tx> = Vec::new();
+        let mut seen = in_ours.clone();
+        if let Some(r) = &self.result {
+            for d in r.disputes.values() {
+                if seen.insert(d.tx().id()) {
+                    candidates.push(d.tx().clone());
+                }
+            }
+        }
+        for t in self.pending.iter() {
+            if candidates.len() >= MAX_COMPOSER_CANDIDATES {
+                break;
+            }
+            if seen.insert(t.id()) {
+                candidates.push(t.clone());
+            }
+        }
+        ComposerSeed {
+            ours,
+            candidates,
+            close_time,
+            seq,
+            can_inject: self.phase == Phase::Establish && self.mode == Mode::Proposing,
         }
     }
 }
