@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::Serialize;
 
 use super::avalanche::{AvalancheState, needed_weight};
-use super::keys::NodeId;
+use super::keys::{NodeId, NodeMap};
 use super::params::ConsensusParams;
 use super::time::Time;
 use super::tx::Tx;
@@ -48,7 +48,7 @@ pub struct Dispute {
     our_vote: bool,
     yays: u32,
     nays: u32,
-    votes: BTreeMap<NodeId, bool>,
+    votes: NodeMap<bool>,
     avalanche: AvalancheState,
     avalanche_counter: u32,
     current_vote_counter: u32,
@@ -67,7 +67,7 @@ impl Dispute {
             our_vote,
             yays: 0,
             nays: 0,
-            votes: BTreeMap::new(),
+            votes: NodeMap::default(),
             avalanche: AvalancheState::Init,
             avalanche_counter: 0,
             current_vote_counter: 0,
@@ -113,9 +113,14 @@ impl Dispute {
         self.nays
     }
 
-    /// Every peer's vote.
-    pub fn votes(&self) -> &BTreeMap<NodeId, bool> {
-        &self.votes
+    /// Every peer's vote, in key order (for display; the engine never iterates votes).
+    pub fn votes(&self) -> BTreeMap<NodeId, bool> {
+        self.votes.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    /// `peer`'s vote.
+    pub fn vote_of(&self, peer: &NodeId) -> Option<bool> {
+        self.votes.get(peer).copied()
     }
 
     /// The avalanche state this dispute has reached.

@@ -60,6 +60,28 @@ impl<'de> Deserialize<'de> for NodeId {
     }
 }
 
+/// Hashes a [`NodeId`] by its first eight bytes: public keys are uniformly random, and only UNL
+/// keys (chosen by the operator) ever key the maps that use this, so no attacker can grind
+/// collisions. Map lookups by validator are on the hottest path of every round.
+#[derive(Default, Clone, Copy)]
+pub struct NodeIdHasher(u64);
+
+impl std::hash::Hasher for NodeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(b);
+        }
+    }
+}
+
+/// A `HashMap` keyed by validator; iterate it only where order does not matter.
+pub type NodeMap<V> = HashMap<NodeId, V, std::hash::BuildHasherDefault<NodeIdHasher>>;
+
 /// An ed25519 signature.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sig(pub [u8; 64]);

@@ -2,8 +2,7 @@
 //! real [`Engine`] per node. Nothing here reads a clock or the OS RNG, so a scenario and a seed
 //! always produce the same run.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rand::{RngExt, SeedableRng};
@@ -78,27 +77,31 @@ enum Ev {
     Submit(usize),
 }
 
-#[derive(Debug)]
-struct Scheduled {
-    at: u64,
-    seq: u64,
-    ev: Ev,
+/// Events by time, first in first out within one millisecond: the same order as sorting by
+/// (time, insertion), but a broadcast's many deliveries at one instant share one bucket, which
+/// is much cheaper than a binary heap of large events.
+#[derive(Debug, Default)]
+struct EventQueue {
+    buckets: BTreeMap<u64, std::collections::VecDeque<Ev>>,
 }
 
-impl PartialEq for Scheduled {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
+impl EventQueue {
+    fn push(&mut self, at: u64, ev: Ev) {
+        self.buckets.entry(at).or_default().push_back(ev);
     }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
+
+    fn next_time(&self) -> Option<u64> {
+        self.buckets.first_key_value().map(|(t, _)| *t)
     }
-}
-impl Ord for Scheduled {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(o.at, o.seq))
+
+    fn pop(&mut self) -> Option<(u64, Ev)> {
+        let mut first = self.buckets.first_entry()?;
+        let at = *first.key();
+        let ev = first.get_mut().pop_front();
+        if first.get().is_empty() {
+            first.remove();
+        }
+        ev.map(|e| (at, e))
     }
 }
 
@@ -138,8 +141,7 @@ pub struct Simulation {
     params: ConsensusParams,
     rng: ChaCha8Rng,
     now: u64,
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    next_seq: u64,
+    queue: EventQueue,
     nodes: Vec<SimNode>,
     topo: Topology,
     active: Vec<bool>,
@@ -206,8 +208,7 @@ impl Simulation {
             params,
             rng,
             now: 0,
-            queue: BinaryHeap::new(),
-            next_seq: 0,
+            queue: EventQueue::default(),
             nodes,
             oracle: HashMap::new(),
             messages: BTreeMap::new(),
@@ -243,9 +244,7 @@ impl Simulation {
     }
 
     fn schedule(&mut self, at: u64, ev: Ev) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.queue.push(Reverse(Scheduled { at, seq, ev }));
+        self.queue.push(at, ev);
     }
 
     fn local_time(&self, i: usize) -> Time {
@@ -278,20 +277,20 @@ impl Simulation {
         }
         let limit = limit_ms.min(self.sc.max_time_ms);
         loop {
-            let due = match self.queue.peek() {
+            let due = match self.queue.next_time() {
                 None => return Some(StopReason::Idle),
-                Some(Reverse(next)) => next.at <= limit,
+                Some(at) => at <= limit,
             };
             if !due {
                 self.now = self.now.max(limit);
                 return (limit >= self.sc.max_time_ms).then_some(StopReason::MaxTime);
             }
-            let Some(Reverse(next)) = self.queue.pop() else {
+            let Some((at, ev)) = self.queue.pop() else {
                 return Some(StopReason::Idle);
             };
-            self.now = next.at;
+            self.now = at;
             self.events += 1;
-            self.process(next.ev);
+            self.process(ev);
             if self.check_stop {
                 self.check_stop = false;
                 if self.rounds_done() {

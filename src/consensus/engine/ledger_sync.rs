@@ -173,6 +173,7 @@ impl Engine {
             if let Some(r) = self.result.as_mut() {
                 r.disputes.clear();
                 r.compares.clear();
+                r.membership.clear();
             }
             self.peers.new_round();
             self.raw_close_times.peers.clear();

@@ -98,6 +98,9 @@ pub(crate) struct RoundResult {
     pub(crate) position_time: Time,
     pub(crate) disputes: BTreeMap<TxId, Dispute>,
     pub(crate) compares: BTreeSet<Hash256>,
+    /// Per acquired set, whether it holds each dispute's transaction (in `disputes` order):
+    /// computed once per set, reused for every peer holding it. Cleared when `disputes` changes.
+    pub(crate) membership: HashMap<Hash256, Arc<Vec<bool>>>,
     pub(crate) round_start: Time,
     pub(crate) round_ms: i64,
     pub(crate) state: ConsensusState,

@@ -233,6 +233,9 @@ impl Engine {
             created.push((tx.clone(), in_ours));
             r.disputes.insert(tx.id(), d);
         }
+        if !created.is_empty() {
+            r.membership.clear();
+        }
         // Share disputed transactions we did not have (rippled `share(dtx.tx())`): they join
         // our pending pool and our peers', so a transaction left out now is proposed by
         // everyone next round.
@@ -264,10 +267,15 @@ impl Engine {
         let Some(r) = self.result.as_mut() else {
             return;
         };
+        let disputes = &r.disputes;
+        let membership = r
+            .membership
+            .entry(other.id())
+            .or_insert_with(|| Arc::new(disputes.keys().map(|id| other.contains(id)).collect()))
+            .clone();
         let mut flips = Vec::new();
-        for (id, d) in r.disputes.iter_mut() {
-            let yes = other.contains(id);
-            let had = d.votes().get(&node).copied();
+        for ((id, d), &yes) in r.disputes.iter_mut().zip(membership.iter()) {
+            let had = d.vote_of(&node);
             if d.set_vote(node, yes, now) {
                 self.peer_unchanged_counter = 0;
                 if had.is_some() {

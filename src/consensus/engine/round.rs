@@ -186,6 +186,7 @@ impl Engine {
             position_time: self.now,
             disputes: Default::default(),
             compares: Default::default(),
+            membership: Default::default(),
             round_start: self.now,
             round_ms: 0,
             state: ConsensusState::No,

@@ -402,7 +402,7 @@ impl Engine {
         Some(DisputeDetail {
             info,
             payload: d.tx().text(),
-            votes: d.votes().clone(),
+            votes: d.votes(),
             history: d.history().iter().copied().collect(),
             proposing: self.mode == Mode::Proposing,
         })
