@@ -375,3 +375,51 @@ fn bad_scenarios_point_at_file_line_and_key() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn unsafe_pairs(sim: &Simulation) -> Vec<(String, String)> {
+    let names: Vec<String> = sim.scenario().nodes.iter().map(|n| n.name.clone()).collect();
+    let by_id: std::collections::BTreeMap<_, _> = names
+        .iter()
+        .map(|n| (sim.engine(n).unwrap().node_id(), n.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for n in &names {
+        for c in sim.engine(n).unwrap().unl_overlap() {
+            if !c.safe {
+                out.push((n.clone(), by_id[&c.validator].clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Validators announce their UNL; a node warns about every validator its UNL vouches for whose
+/// list overlaps its own below the fork-safety bound. Sixty percent overlap (unl_overlap_high)
+/// is below it; lists of twenty sharing nineteen are above it.
+#[test]
+fn unl_overlap_is_checked_against_the_fork_safety_bound() {
+    let mut risky = Simulation::new(scenario("unl_overlap_high"));
+    risky.run_until_stop();
+    let pairs = unsafe_pairs(&risky);
+    assert!(
+        pairs.iter().any(|(a, b)| a.starts_with("aonly") && b.starts_with("bonly")),
+        "the 60 % layout was not flagged: {pairs:?}"
+    );
+    let doc = cpeers::toml_doc::TomlDoc::from_text(
+        "safe.toml",
+        "name = \"safe\"\nrounds = 3\nmax_time_ms = 60000\n\
+         [[nodes]]\ngroup = \"core\"\ncount = 19\n\
+         [[nodes]]\ngroup = \"a\"\ncount = 1\ntrusts = [\"core\", \"a\"]\n\
+         [[nodes]]\ngroup = \"b\"\ncount = 1\ntrusts = [\"core\", \"b\"]\n",
+    );
+    let mut safe = Simulation::new(Scenario::parse(&doc).unwrap());
+    safe.run_until_stop();
+    let a0 = safe.engine("a0").unwrap();
+    let b0_id = safe.engine("b0").unwrap().node_id();
+    let a_vs_b = a0
+        .unl_overlap()
+        .find(|c| c.validator == b0_id)
+        .expect("a0 checked b0's list (vouched for by the core)");
+    assert_eq!((a_vs_b.overlap, a_vs_b.min_overlap), (19, 19));
+    assert_eq!(unsafe_pairs(&safe), Vec::<(String, String)>::new());
+}

@@ -20,6 +20,8 @@ pub struct ClusterNode {
     pub dir: PathBuf,
     /// Its admin endpoint.
     pub admin: SocketAddr,
+    /// Its libp2p address, with `/p2p/<peer id>`.
+    pub p2p: String,
     child: Option<Child>,
 }
 
@@ -35,6 +37,8 @@ pub struct LocalCluster {
     binary: PathBuf,
     root: PathBuf,
     keep: bool,
+    /// The network id the nodes run.
+    pub network_id: u32,
     /// The nodes.
     pub nodes: Vec<ClusterNode>,
 }
@@ -112,6 +116,7 @@ impl LocalCluster {
             nodes.push(ClusterNode {
                 dir,
                 admin,
+                p2p: format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", p2p[i], keys[i].peer_id),
                 child: None,
             });
         }
@@ -119,6 +124,7 @@ impl LocalCluster {
             binary: binary.to_path_buf(),
             root,
             keep: false,
+            network_id,
             nodes,
         };
         for i in 0..n {

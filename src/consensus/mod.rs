@@ -27,6 +27,7 @@ pub mod rules;
 pub mod time;
 pub mod tx;
 pub mod txset;
+pub mod unl;
 pub mod validation;
 pub mod validations;
 

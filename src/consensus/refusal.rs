@@ -47,6 +47,8 @@ pub enum Refusal {
     NotApplicable,
     /// The sender exceeded its rate limit.
     RateLimited,
+    /// A message already processed, sent again after gossip's duplicate window (a replay).
+    Replay,
 }
 
 impl Refusal {
@@ -63,6 +65,7 @@ impl Refusal {
                 | Refusal::WrongNetwork
                 | Refusal::BadLedger
                 | Refusal::RateLimited
+                | Refusal::Replay
         )
     }
 
@@ -88,6 +91,7 @@ impl Refusal {
             Refusal::PoolFull => "pool_full",
             Refusal::NotApplicable => "not_applicable",
             Refusal::RateLimited => "rate_limited",
+            Refusal::Replay => "replay",
         }
     }
 }

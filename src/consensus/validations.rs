@@ -52,6 +52,7 @@ pub struct ValidationTracker {
     quorum: usize,
     nodes: BTreeMap<NodeId, NodeValidations>,
     by_ledger: HashMap<Hash256, (Seq, BTreeSet<NodeId>)>,
+    equivocated: BTreeSet<(Seq, NodeId)>,
     low: Seq,
 }
 
@@ -69,6 +70,7 @@ impl ValidationTracker {
             quorum,
             nodes: BTreeMap::new(),
             by_ledger: HashMap::new(),
+            equivocated: BTreeSet::new(),
             low: 0,
         }
     }
@@ -93,13 +95,21 @@ impl ValidationTracker {
         if v.seq < self.low {
             return AddOutcome::Old;
         }
+        if self.equivocated.contains(&(v.seq, v.node)) {
+            return AddOutcome::Equivocation;
+        }
         let n = self.nodes.entry(v.node).or_default();
         if let Some(prev) = n.by_seq.get(&v.seq) {
-            return if prev.ledger == v.ledger && prev.full == v.full {
-                AddOutcome::Duplicate
-            } else {
-                AddOutcome::Equivocation
-            };
+            if prev.ledger == v.ledger && prev.full == v.full {
+                return AddOutcome::Duplicate;
+            }
+            // Two different validations for one sequence: neither counts any more.
+            let first = prev.ledger;
+            if let Some((_, who)) = self.by_ledger.get_mut(&first) {
+                who.remove(&v.node);
+            }
+            self.equivocated.insert((v.seq, v.node));
+            return AddOutcome::Equivocation;
         }
         n.by_seq.insert(
             v.seq,
@@ -212,6 +222,12 @@ impl ValidationTracker {
             n.by_seq = n.by_seq.split_off(&seq);
         }
         self.by_ledger.retain(|_, (s, _)| *s >= seq);
+        self.equivocated = self.equivocated.split_off(&(seq, NodeId([0; 32])));
+    }
+
+    /// Whether `node` signed two different validations for `seq`.
+    pub fn equivocated(&self, node: &NodeId, seq: Seq) -> bool {
+        self.equivocated.contains(&(seq, *node))
     }
 }
 
@@ -260,18 +276,26 @@ mod tests {
             t.add(&val(0, 1, b"A", true), Time(1)),
             AddOutcome::Duplicate
         );
+        // Node 0 signs another ledger at the same seq: its vote for A stops counting too.
         assert_eq!(
             t.add(&val(0, 1, b"B", true), Time(1)),
+            AddOutcome::Equivocation
+        );
+        assert_eq!(t.count_for(&Hash256::of(&[b"A"])), 2);
+        assert_eq!(t.count_for(&Hash256::of(&[b"B"])), 0);
+        assert!(t.equivocated(&node(0), 1));
+        assert_eq!(
+            t.add(&val(0, 1, b"A", true), Time(1)),
             AddOutcome::Equivocation
         );
         // Partial validations are recorded but do not count.
         assert_eq!(
             t.add(&val(3, 1, b"A", false), Time(1)),
-            AddOutcome::New { count: 3 }
+            AddOutcome::New { count: 2 }
         );
         assert!(t.quorum_ledgers_above(0).is_empty());
         t.add(&val(4, 1, b"A", true), Time(2));
-        assert_eq!(t.quorum_ledgers_above(0), vec![(1, Hash256::of(&[b"A"]))]);
+        assert!(t.quorum_ledgers_above(0).is_empty(), "3 of 5 without the equivocator");
         assert_eq!(t.tips(Time(2), 1000).len(), 4);
         t.prune_below(2);
         assert_eq!(t.count_for(&Hash256::of(&[b"A"])), 0);

@@ -34,6 +34,7 @@ use crate::consensus::engine::{KEEP_LEDGERS, Message};
 use crate::consensus::hash::Hash256;
 use crate::consensus::ledger::{Ledger, LedgerError, LedgerHeader};
 use crate::consensus::proposal::SignedProposal;
+use crate::consensus::unl::{MAX_UNL_KEYS, SignedUnl};
 use crate::consensus::refusal::Refusal;
 use crate::consensus::tx::Tx;
 use crate::consensus::txset::TxSet;
@@ -94,6 +95,8 @@ pub enum Gossip {
     Validation(SignedValidation),
     /// A batch of transactions (at most [`MAX_TXS_PER_BATCH`]).
     Txs(#[serde(deserialize_with = "budgeted_txs")] Vec<Tx>),
+    /// A validator's signed UNL (for the fork-safety overlap check).
+    Unl(SignedUnl),
 }
 
 impl Gossip {
@@ -108,6 +111,7 @@ impl Gossip {
                 .chunks(MAX_TXS_PER_BATCH)
                 .map(|batch| Gossip::Txs(batch.to_vec()))
                 .collect(),
+            Message::Unl(u) => vec![Gossip::Unl(SignedUnl::clone(u))],
         }
     }
 }
@@ -309,6 +313,7 @@ const TXS_IN_RESPONSE: &str = "transactions in a response";
 fn check_gossip(msg: &Gossip) -> Result<(), WireError> {
     match msg {
         Gossip::Txs(txs) => at_most(TXS_IN_BATCH, txs.len(), MAX_TXS_PER_BATCH),
+        Gossip::Unl(u) => at_most("UNL keys", u.announcement.unl.len(), MAX_UNL_KEYS),
         Gossip::Proposal(_) | Gossip::Validation(_) => Ok(()),
     }
 }

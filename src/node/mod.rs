@@ -13,6 +13,7 @@ mod commands;
 pub mod endpoints;
 mod events;
 mod fetch;
+mod guard;
 pub mod latency;
 mod links;
 mod runtime;
@@ -334,6 +335,7 @@ pub async fn start(settings: NodeSettings, key: NodeKey) -> Result<NodeHandle, N
         inbound_delay: Duration::ZERO,
         held: VecDeque::new(),
         key: key.clone(),
+        guard: Default::default(),
     };
     let task = tokio::spawn(runtime.run());
     Ok(NodeHandle {

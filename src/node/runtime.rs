@@ -72,6 +72,7 @@ pub(super) struct Runtime {
     pub(super) inbound_delay: Duration,
     pub(super) held: VecDeque<(Instant, PeerId, gossipsub::MessageId, gossipsub::Message)>,
     pub(super) key: crate::consensus::NodeKey,
+    pub(super) guard: super::guard::Guard,
 }
 
 fn acceptance(v: Verdict) -> MessageAcceptance {
@@ -289,7 +290,24 @@ impl Runtime {
                     info!(mode = m.name(), "mode changed");
                     self.event(NodeEvent::Mode(m));
                 }
-                Output::Event(e) => self.event(NodeEvent::Consensus(e)),
+                Output::Event(e) => {
+                    match &e {
+                        crate::consensus::engine::Event::UnlOverlap(c) if !c.safe => warn!(
+                            validator = %c.validator,
+                            overlap = c.overlap,
+                            ours = c.ours,
+                            needed = c.min_overlap,
+                            "UNL overlap below the fork-safety bound (Chase & MacBrough 2018, Theorem 8)"
+                        ),
+                        crate::consensus::engine::Event::ForkDetected { ours, theirs } => warn!(
+                            ours = %ours.short(),
+                            theirs = %theirs.short(),
+                            "fully validated ledgers forked"
+                        ),
+                        _ => {}
+                    }
+                    self.event(NodeEvent::Consensus(e))
+                }
             }
         }
         if !validated.is_empty() {
@@ -364,6 +382,8 @@ impl Runtime {
                 Gossip::Proposal(_) => TopicKind::Proposals,
                 Gossip::Validation(_) => TopicKind::Validations,
                 Gossip::Txs(_) => TopicKind::Transactions,
+                // UNL announcements are rare and belong with validations.
+                Gossip::Unl(_) => TopicKind::Validations,
             };
             match wire::encode_gossip(&g) {
                 Ok(bytes) => self.publish(kind, bytes, 0),
@@ -607,9 +627,23 @@ impl Runtime {
         id: gossipsub::MessageId,
         message: gossipsub::Message,
     ) {
-        let verdict = match self.topics.kind_of(&message.topic) {
-            Some(k) => self.take_gossip(k, source, &message.data),
-            None => MessageAcceptance::Reject,
+        let kind = self.topics.kind_of(&message.topic);
+        let channel = kind.map(|k| k.name()).unwrap_or("unknown topic");
+        let verdict = match self.guard.check(source, &id.0, Instant::now()) {
+            super::guard::Check::Flood => {
+                self.handle(Input::Refused { from: None, why: Refusal::RateLimited });
+                self.count_refusal(Some(source), None, channel, Refusal::RateLimited);
+                MessageAcceptance::Reject
+            }
+            super::guard::Check::Replay => {
+                self.handle(Input::Refused { from: None, why: Refusal::Replay });
+                self.count_refusal(Some(source), None, channel, Refusal::Replay);
+                MessageAcceptance::Reject
+            }
+            super::guard::Check::Pass => match kind {
+                Some(k) => self.take_gossip(k, source, &message.data),
+                None => MessageAcceptance::Reject,
+            },
         };
         self.swarm
             .behaviour_mut()
@@ -722,6 +756,24 @@ impl Runtime {
                             verdict,
                             at: now,
                         });
+                        acceptance(verdict)
+                    }
+                }
+            }
+            (TopicKind::Validations, Gossip::Unl(su)) => {
+                let claimed = su.announcement.node;
+                match su.verify(&mut self.verifier, self.network_id) {
+                    Err(e) => {
+                        let why = match e {
+                            crate::consensus::unl::UnlError::Signature(s) => signature_refusal(s),
+                            crate::consensus::unl::UnlError::Malformed => Refusal::Malformed,
+                        };
+                        self.handle(Input::Refused { from: Some(claimed), why });
+                        self.count_refusal(Some(source), Some(claimed), kind.name(), why);
+                        MessageAcceptance::Reject
+                    }
+                    Ok(v) => {
+                        let verdict = self.handle(Input::Unl(v));
                         acceptance(verdict)
                     }
                 }

@@ -35,6 +35,7 @@ enum SimMsg {
     Proposal(VerifiedProposal),
     Validation(VerifiedValidation),
     Txs(Arc<Vec<Tx>>),
+    Unl(crate::consensus::unl::VerifiedUnl),
     TxSetRequest(Hash256),
     TxSet(Arc<TxSet>),
     LedgerRequest { hash: Hash256, back_to: Seq },
@@ -48,6 +49,7 @@ impl SimMsg {
             SimMsg::Proposal(_) => "proposal",
             SimMsg::Validation(_) => "validation",
             SimMsg::Txs(_) => "transactions",
+            SimMsg::Unl(_) => "unl",
             SimMsg::TxSetRequest(_) => "tx_set_request",
             SimMsg::TxSet(_) => "tx_set",
             SimMsg::LedgerRequest { .. } => "ledger_request",
@@ -544,6 +546,9 @@ impl Simulation {
                     .engine
                     .handle(now, Input::Txs((*txs).clone()));
             }
+            SimMsg::Unl(u) => {
+                self.nodes[to].engine.handle(now, Input::Unl(u));
+            }
             SimMsg::Refused(why, claimed) => {
                 self.nodes[to]
                     .engine
@@ -708,6 +713,7 @@ impl Simulation {
                 v.validation.full
             ),
             Output::Broadcast(Message::Txs(t)) => format!("txs x{}", t.len()),
+            Output::Broadcast(Message::Unl(u)) => format!("announce UNL of {}", u.announcement.unl.len()),
             Output::AcquireTxSet { id, .. } => format!("acquire set {}", id.short()),
             Output::AcquireLedger { hash, back_to } => {
                 format!("acquire ledger {} back_to {back_to}", hash.short())
@@ -786,6 +792,13 @@ impl Simulation {
                 }
             }
             Message::Txs(txs) => SimMsg::Txs(txs),
+            Message::Unl(u) => {
+                let claimed = u.announcement.node;
+                match (*u).clone().verify(&mut self.verifier, SIM_NETWORK_ID) {
+                    Ok(v) => SimMsg::Unl(v),
+                    Err(_) => SimMsg::Refused(Refusal::BadSignature, Some(claimed)),
+                }
+            }
         };
         let n = self.nodes.len();
         let first_hops: Option<Vec<(usize, u32)>> = match fanout {

@@ -106,6 +106,20 @@ pub fn explain(s: &NodeSnapshot, paused: PauseNote, lagged_events: u64) -> Vec<(
             ),
         ));
     }
+    let risky: Vec<_> = i.unl_overlap.iter().filter(|c| !c.safe).collect();
+    if let Some(worst) = risky.iter().min_by_key(|c| (c.overlap, c.validator)) {
+        out.push((
+            Level::Error,
+            format!(
+                "UNL overlap below the fork-safety bound with {} validator(s): e.g. {} shares {} of our {} (needs at least {}). The network can fork if validators misbehave.",
+                risky.len(),
+                worst.validator.short(),
+                worst.overlap,
+                worst.ours,
+                worst.min_overlap
+            ),
+        ));
+    }
     if lagged_events > 0 {
         out.push((
             Level::Info,

@@ -263,6 +263,17 @@ impl Store {
                     ),
                 );
             }
+            NodeEvent::Consensus(Event::UnlOverlap(c)) if !c.safe => {
+                let who = self.name_of(&c.validator);
+                self.log_line(
+                    now,
+                    Level::Error,
+                    format!(
+                        "UNL overlap with {who}: {} of our {} (needs {}): below the fork-safety bound",
+                        c.overlap, c.ours, c.min_overlap
+                    ),
+                );
+            }
             NodeEvent::Consensus(Event::ForkDetected { ours, theirs }) => {
                 self.log_line(
                     now,

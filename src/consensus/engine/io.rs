@@ -77,6 +77,8 @@ pub enum Message {
     Validation(Arc<SignedValidation>),
     /// A batch of transactions.
     Txs(Arc<Vec<Tx>>),
+    /// A validator's signed UNL.
+    Unl(Arc<crate::consensus::unl::SignedUnl>),
 }
 
 impl Message {
@@ -86,6 +88,7 @@ impl Message {
             Message::Proposal(_) => "proposal",
             Message::Validation(_) => "validation",
             Message::Txs(_) => "transactions",
+            Message::Unl(_) => "unl",
         }
     }
 }
@@ -123,6 +126,8 @@ pub enum Input {
     Proposal(VerifiedProposal),
     /// A peer's verified validation.
     Validation(VerifiedValidation),
+    /// A validator's verified UNL announcement.
+    Unl(crate::consensus::unl::VerifiedUnl),
     /// Transactions relayed by peers.
     Txs(Vec<Tx>),
     /// A transaction set we asked for (or a peer pushed).
@@ -223,6 +228,9 @@ pub enum Event {
         /// Validators not heard from.
         offline: usize,
     },
+    /// Our overlap with a trusted validator's announced UNL was (re)computed; `safe` false
+    /// means the pair is below the fork-safety bound.
+    UnlOverlap(crate::consensus::unl::OverlapCheck),
     /// Validations fully validated a ledger that does not descend from the previous fully
     /// validated one: the network forked (or we were on a fork).
     ForkDetected {

@@ -168,7 +168,14 @@ pub struct Engine {
 
     outputs: VecDeque<Output>,
     counters: EngineCounters,
+    announced: BTreeMap<NodeId, (u64, BTreeSet<NodeId>, bool)>,
+    unvouched: BTreeMap<NodeId, crate::consensus::unl::VerifiedUnl>,
+    overlap: BTreeMap<NodeId, crate::consensus::unl::OverlapCheck>,
+    accepted_since_announce: u32,
 }
+
+/// Validators re-announce their UNL after this many ledgers, so peers that joined later learn it.
+pub const ANNOUNCE_EVERY_LEDGERS: u32 = 64;
 
 impl Engine {
     /// A new engine. It does nothing until it receives [`Input::Start`].
@@ -234,6 +241,10 @@ impl Engine {
             acquiring_sets: BTreeMap::new(),
             outputs: VecDeque::new(),
             counters: EngineCounters::default(),
+            announced: BTreeMap::new(),
+            unvouched: BTreeMap::new(),
+            overlap: BTreeMap::new(),
+            accepted_since_announce: 0,
             cfg,
         }
     }
@@ -246,6 +257,7 @@ impl Engine {
             Input::Start => {
                 if !self.started {
                     self.started = true;
+                    self.announce_unl();
                     let lcl = self.lcl.clone();
                     self.start_round(lcl.hash(), lcl, self.cfg.validating);
                 }
@@ -261,6 +273,7 @@ impl Engine {
             }
             Input::Proposal(p) => self.peer_proposal(p),
             Input::Validation(v) => self.peer_validation(v),
+            Input::Unl(u) => self.peer_unl(u),
             Input::Txs(txs) => self.peer_txs(txs),
             Input::TxSet(set) => self.tx_set_arrived(set),
             Input::Ledger(l) => self.ledger_arrived(l),
@@ -418,6 +431,90 @@ impl Engine {
             self.phase = phase;
             self.emit(Output::PhaseChanged(phase));
         }
+    }
+
+    /// Our overlap with every trusted validator that announced its UNL.
+    pub fn unl_overlap(&self) -> impl Iterator<Item = &crate::consensus::unl::OverlapCheck> {
+        self.overlap.values()
+    }
+
+    /// Signs and broadcasts our UNL (validators only).
+    fn announce_unl(&mut self) {
+        self.accepted_since_announce = 0;
+        let (true, Some(key)) = (self.cfg.validating, &self.key) else {
+            return;
+        };
+        let a = crate::consensus::unl::UnlAnnouncement::new(
+            self.our_id,
+            self.now.ms().max(0) as u64,
+            self.validations.unl().iter().copied(),
+        )
+        .sign(key, self.cfg.network_id);
+        self.emit(Output::Broadcast(Message::Unl(Arc::new(a))));
+    }
+
+    /// Whether a trusted validator's announced list names `node` (so we check its list too:
+    /// the bound must hold for every pair of honest nodes, and our UNL vouches for these).
+    fn vouched(&self, node: &NodeId) -> bool {
+        self.announced
+            .values()
+            .any(|(_, list, trusted)| *trusted && list.contains(node))
+    }
+
+    /// A validator's UNL: check our overlap with it against the fork-safety bound. Lists of
+    /// trusted validators, and of validators a trusted validator's list names, are checked;
+    /// others wait (bounded) until a trusted list vouches for them.
+    fn peer_unl(&mut self, u: crate::consensus::unl::VerifiedUnl) -> Verdict {
+        const MAX_UNVOUCHED: usize = 1024;
+        let a = u.announcement().clone();
+        if self.cfg.validating && a.node == self.our_id {
+            return Verdict::Refused(Refusal::OwnMessage);
+        }
+        let trusted = self.validations.trusts(&a.node);
+        if !trusted && !self.vouched(&a.node) {
+            if self.unvouched.len() < MAX_UNVOUCHED || self.unvouched.contains_key(&a.node) {
+                self.unvouched.insert(a.node, u);
+            }
+            return Verdict::Refused(Refusal::Untrusted);
+        }
+        if let Some((seq, _, _)) = self.announced.get(&a.node)
+            && a.seq <= *seq
+        {
+            return Verdict::Refused(if a.seq == *seq {
+                Refusal::Duplicate
+            } else {
+                Refusal::StaleSeq
+            });
+        }
+        let theirs: BTreeSet<NodeId> = a.unl.iter().copied().collect();
+        let check = crate::consensus::unl::check_overlap(
+            a.node,
+            self.validations.unl(),
+            self.validations.quorum(),
+            &theirs,
+            100 - self.cfg.params.min_consensus_pct,
+        );
+        let changed = self.overlap.get(&a.node) != Some(&check);
+        self.announced.insert(a.node, (a.seq, theirs, trusted));
+        self.overlap.insert(a.node, check);
+        if changed {
+            self.emit(Output::Event(Event::UnlOverlap(check)));
+        }
+        if trusted {
+            // Its list may vouch for announcements we set aside.
+            let now_vouched: Vec<NodeId> = self
+                .unvouched
+                .keys()
+                .filter(|n| self.vouched(n))
+                .copied()
+                .collect();
+            for n in now_vouched {
+                if let Some(w) = self.unvouched.remove(&n) {
+                    let _ = self.peer_unl(w);
+                }
+            }
+        }
+        Verdict::Accepted
     }
 
     fn remember_set(&mut self, set: &Arc<TxSet>) {

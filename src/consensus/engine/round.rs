@@ -319,6 +319,10 @@ impl Engine {
         self.lcl = ledger.clone();
         self.check_fully_validated();
 
+        self.accepted_since_announce += 1;
+        if self.accepted_since_announce >= super::ANNOUNCE_EVERY_LEDGERS {
+            self.announce_unl();
+        }
         // Between rounds, take the ledger the validations prefer.
         let best = self.preferred_prev_ledger();
         self.start_round(best, ledger, self.cfg.validating);

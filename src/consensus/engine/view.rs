@@ -187,6 +187,8 @@ pub struct ConsensusInfo {
     pub laggards: usize,
     /// Trusted validators not heard from recently.
     pub offline: usize,
+    /// Our UNL overlap with every trusted validator that announced its list.
+    pub unl_overlap: Vec<crate::consensus::unl::OverlapCheck>,
 }
 
 impl Engine {
@@ -337,6 +339,7 @@ impl Engine {
             pending_txs: self.pending.len(),
             laggards,
             offline,
+            unl_overlap: self.overlap.values().copied().collect(),
         }
     }
 }
