@@ -42,7 +42,11 @@ fn a_flooding_peer_does_not_stop_validation() {
     let bin = Path::new(env!("CARGO_BIN_EXE_cpeers"));
     let c = LocalCluster::start(bin, "flood", 4, Profile::Fast).expect("cluster");
     let all: Vec<usize> = (0..4).collect();
-    assert!(c.wait_for(Duration::from_secs(30), |c| c.min_validated(&all) >= 3), "{}", c.tails());
+    assert!(
+        c.wait_for(Duration::from_secs(30), |c| c.min_validated(&all) >= 3),
+        "{}",
+        c.tails()
+    );
     let calm = pace(&c, 4);
     let pid = c.nodes[0].pid().expect("running");
     let rss_before = rss_mib(pid);
@@ -51,11 +55,15 @@ fn a_flooding_peer_does_not_stop_validation() {
     let target_peer: PeerId = c.nodes[0].p2p.rsplit('/').next().unwrap().parse().unwrap();
     let network = c.network_id;
     let status = c.status(0).unwrap();
-    let fv_hash = Hash256::from_hex(status["info"]["fully_validated"]["hash"].as_str().unwrap()).unwrap();
+    let fv_hash =
+        Hash256::from_hex(status["info"]["fully_validated"]["hash"].as_str().unwrap()).unwrap();
 
     let (pace_flooded, sent, requests) = std::thread::scope(|s| {
         let flood = s.spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let key = NodeKey::from_secret([77; 32]);
                 let mut swarm = build_swarm(&key, &NetConfig::new(network)).unwrap();
@@ -64,10 +72,9 @@ fn a_flooding_peer_does_not_stop_validation() {
                 let subscribed_by = tokio::time::Instant::now() + Duration::from_secs(10);
                 loop {
                     match tokio::time::timeout_at(subscribed_by, swarm.select_next_some()).await {
-                        Ok(SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed {
-                            peer_id,
-                            topic: t,
-                        }))) if peer_id == target_peer && t == topic.hash() => break,
+                        Ok(SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(
+                            gossipsub::Event::Subscribed { peer_id, topic: t },
+                        ))) if peer_id == target_peer && t == topic.hash() => break,
                         Ok(_) => {}
                         Err(_) => panic!("the node never subscribed"),
                     }
@@ -94,10 +101,16 @@ fn a_flooding_peer_does_not_stop_validation() {
                 let mut requests = 0u64;
                 while Instant::now() < end {
                     // Catch up to 10 proposals per elapsed millisecond: 10,000 a second.
-                    let due = (began.elapsed().as_millis() as u64 * 10).saturating_sub(attempted) as usize;
+                    let due = (began.elapsed().as_millis() as u64 * 10).saturating_sub(attempted)
+                        as usize;
                     for bytes in msgs.by_ref().take(due) {
                         attempted += 1;
-                        if swarm.behaviour_mut().gossipsub.publish(topic.clone(), bytes).is_ok() {
+                        if swarm
+                            .behaviour_mut()
+                            .gossipsub
+                            .publish(topic.clone(), bytes)
+                            .is_ok()
+                        {
                             sent += 1;
                         }
                     }
@@ -111,7 +124,10 @@ fn a_flooding_peer_does_not_stop_validation() {
                     );
                     requests += 1;
                     let tick = tokio::time::Instant::now() + Duration::from_millis(1);
-                    while tokio::time::timeout_at(tick, swarm.select_next_some()).await.is_ok() {}
+                    while tokio::time::timeout_at(tick, swarm.select_next_some())
+                        .await
+                        .is_ok()
+                    {}
                 }
                 (attempted, sent, requests)
             })
@@ -130,13 +146,19 @@ fn a_flooding_peer_does_not_stop_validation() {
          gossipsub, the rest refused by backpressure) and {requests} requests; \
          node 0 refused {rejected}; RSS {rss_before:.1} -> {rss_after:.1} MiB"
     );
-    assert!(attempted > 30_000, "the flood was too small to mean anything: {attempted}");
+    assert!(
+        attempted > 30_000,
+        "the flood was too small to mean anything: {attempted}"
+    );
     assert!(sent > 1_000, "the flood never left the flooder: {sent}");
     assert!(
         pace_flooded >= calm * 0.5,
         "validation slowed from {calm:.2} to {pace_flooded:.2} ledgers/s under the flood"
     );
-    assert!(rss_after < rss_before + 100.0, "memory grew from {rss_before:.1} to {rss_after:.1} MiB");
+    assert!(
+        rss_after < rss_before + 100.0,
+        "memory grew from {rss_before:.1} to {rss_after:.1} MiB"
+    );
     assert!(
         rejected["rate_limited"].as_u64().unwrap_or(0) > 0,
         "the flooder was never rate limited: {rejected}"

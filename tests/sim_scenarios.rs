@@ -377,7 +377,12 @@ fn bad_scenarios_point_at_file_line_and_key() {
 }
 
 fn unsafe_pairs(sim: &Simulation) -> Vec<(String, String)> {
-    let names: Vec<String> = sim.scenario().nodes.iter().map(|n| n.name.clone()).collect();
+    let names: Vec<String> = sim
+        .scenario()
+        .nodes
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
     let by_id: std::collections::BTreeMap<_, _> = names
         .iter()
         .map(|n| (sim.engine(n).unwrap().node_id(), n.clone()))
@@ -402,7 +407,9 @@ fn unl_overlap_is_checked_against_the_fork_safety_bound() {
     risky.run_until_stop();
     let pairs = unsafe_pairs(&risky);
     assert!(
-        pairs.iter().any(|(a, b)| a.starts_with("aonly") && b.starts_with("bonly")),
+        pairs
+            .iter()
+            .any(|(a, b)| a.starts_with("aonly") && b.starts_with("bonly")),
         "the 60 % layout was not flagged: {pairs:?}"
     );
     let doc = cpeers::toml_doc::TomlDoc::from_text(

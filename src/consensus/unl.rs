@@ -111,7 +111,6 @@ impl VerifiedUnl {
     pub fn signed(&self) -> &Arc<SignedUnl> {
         &self.0
     }
-
 }
 
 /// Our overlap with one trusted validator's list, against the bound.

@@ -172,6 +172,27 @@ impl ValidationTracker {
             .collect()
     }
 
+    /// Like [`Self::tips`], but each validator's latest full validation for a ledger `known`
+    /// says we have (falling back through its recent validations).
+    pub fn tips_known(
+        &self,
+        now: Time,
+        max_age_ms: i64,
+        known: impl Fn(&Hash256) -> bool,
+    ) -> Vec<(NodeId, Seq, Hash256)> {
+        self.nodes
+            .iter()
+            .filter_map(|(id, n)| {
+                n.by_seq
+                    .iter()
+                    .rev()
+                    .filter(|(_, s)| s.full && now.since(s.seen) <= max_age_ms)
+                    .find(|(_, s)| known(&s.ledger))
+                    .map(|(seq, s)| (*id, *seq, s.ledger))
+            })
+            .collect()
+    }
+
     /// `(laggards, offline)` among the UNL relative to our ledger `seq` (rippled
     /// `Validations::laggards`): validators whose fresh latest validation is behind `seq`, and
     /// validators with no validation seen within `freshness_ms`.
@@ -295,7 +316,10 @@ mod tests {
         );
         assert!(t.quorum_ledgers_above(0).is_empty());
         t.add(&val(4, 1, b"A", true), Time(2));
-        assert!(t.quorum_ledgers_above(0).is_empty(), "3 of 5 without the equivocator");
+        assert!(
+            t.quorum_ledgers_above(0).is_empty(),
+            "3 of 5 without the equivocator"
+        );
         assert_eq!(t.tips(Time(2), 1000).len(), 4);
         t.prune_below(2);
         assert_eq!(t.count_for(&Hash256::of(&[b"A"])), 0);

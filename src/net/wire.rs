@@ -34,10 +34,10 @@ use crate::consensus::engine::{KEEP_LEDGERS, Message};
 use crate::consensus::hash::Hash256;
 use crate::consensus::ledger::{Ledger, LedgerError, LedgerHeader};
 use crate::consensus::proposal::SignedProposal;
-use crate::consensus::unl::{MAX_UNL_KEYS, SignedUnl};
 use crate::consensus::refusal::Refusal;
 use crate::consensus::tx::Tx;
 use crate::consensus::txset::TxSet;
+use crate::consensus::unl::{MAX_UNL_KEYS, SignedUnl};
 use crate::consensus::validation::SignedValidation;
 
 /// The format version every encoded message starts with. Bump it when the body changes shape.

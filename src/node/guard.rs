@@ -87,6 +87,9 @@ mod tests {
         assert_eq!(g.check(q, b"last", t), Check::Pass);
         assert_eq!(g.check(q, b"one more", t), Check::Flood);
         // A new second, a new budget.
-        assert_eq!(g.check(q, b"later", t + Duration::from_secs(1)), Check::Pass);
+        assert_eq!(
+            g.check(q, b"later", t + Duration::from_secs(1)),
+            Check::Pass
+        );
     }
 }

@@ -631,12 +631,18 @@ impl Runtime {
         let channel = kind.map(|k| k.name()).unwrap_or("unknown topic");
         let verdict = match self.guard.check(source, &id.0, Instant::now()) {
             super::guard::Check::Flood => {
-                self.handle(Input::Refused { from: None, why: Refusal::RateLimited });
+                self.handle(Input::Refused {
+                    from: None,
+                    why: Refusal::RateLimited,
+                });
                 self.count_refusal(Some(source), None, channel, Refusal::RateLimited);
                 MessageAcceptance::Reject
             }
             super::guard::Check::Replay => {
-                self.handle(Input::Refused { from: None, why: Refusal::Replay });
+                self.handle(Input::Refused {
+                    from: None,
+                    why: Refusal::Replay,
+                });
                 self.count_refusal(Some(source), None, channel, Refusal::Replay);
                 MessageAcceptance::Reject
             }
@@ -768,7 +774,10 @@ impl Runtime {
                             crate::consensus::unl::UnlError::Signature(s) => signature_refusal(s),
                             crate::consensus::unl::UnlError::Malformed => Refusal::Malformed,
                         };
-                        self.handle(Input::Refused { from: Some(claimed), why });
+                        self.handle(Input::Refused {
+                            from: Some(claimed),
+                            why,
+                        });
                         self.count_refusal(Some(source), Some(claimed), kind.name(), why);
                         MessageAcceptance::Reject
                     }

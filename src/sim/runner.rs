@@ -713,7 +713,9 @@ impl Simulation {
                 v.validation.full
             ),
             Output::Broadcast(Message::Txs(t)) => format!("txs x{}", t.len()),
-            Output::Broadcast(Message::Unl(u)) => format!("announce UNL of {}", u.announcement.unl.len()),
+            Output::Broadcast(Message::Unl(u)) => {
+                format!("announce UNL of {}", u.announcement.unl.len())
+            }
             Output::AcquireTxSet { id, .. } => format!("acquire set {}", id.short()),
             Output::AcquireLedger { hash, back_to } => {
                 format!("acquire ledger {} back_to {back_to}", hash.short())

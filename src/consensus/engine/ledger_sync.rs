@@ -43,9 +43,8 @@ impl Engine {
                 if val.full
                     && val.seq > self.fully_validated.seq()
                     && !self.ledgers.contains(&val.ledger)
-                    && self.worth_fetching(val.seq)
                 {
-                    self.want_ledger(val.ledger);
+                    self.want_ledger_soon(val.ledger, val.seq);
                 }
                 if count >= self.validations.quorum() {
                     self.check_fully_validated();
@@ -76,8 +75,7 @@ impl Engine {
                     self.set_fully_validated(l);
                     return;
                 }
-                None if self.worth_fetching(seq) => self.want_ledger(hash),
-                None => {}
+                None => self.want_ledger_soon(hash, seq),
             }
         }
     }
@@ -119,22 +117,27 @@ impl Engine {
     /// The ledger the trusted validations prefer as the one to build on (rippled
     /// `Validations::getPreferred(curr)`); our last closed ledger when they say nothing.
     pub(super) fn preferred_prev_ledger(&mut self) -> Hash256 {
-        let p = &self.cfg.params;
+        let max_age = self.cfg.params.validation_valid_local_ms;
+        let fv_seq = self.fully_validated.seq();
+        let latest = self.validations.tips(self.now, max_age);
+        let unknown: Vec<(u32, Hash256)> = latest
+            .iter()
+            .filter(|(_, s, h)| *s > fv_seq && !self.ledgers.contains(h))
+            .map(|(_, s, h)| (*s, *h))
+            .collect();
+        for (s, h) in unknown {
+            self.want_ledger_soon(h, s);
+        }
+        // A validator whose latest ledger we lack still supports the branch of its latest
+        // ledger we have: without this, a branch whose tips are one ledger ahead of us would
+        // count for nothing and we could flip back to a minority branch.
+        let ledgers = &self.ledgers;
         let tips: Vec<(u32, Hash256)> = self
             .validations
-            .tips(self.now, p.validation_valid_local_ms)
+            .tips_known(self.now, max_age, |h| ledgers.contains(h))
             .into_iter()
             .map(|(_, s, h)| (s, h))
             .collect();
-        let fv_seq = self.fully_validated.seq();
-        let unknown: Vec<Hash256> = tips
-            .iter()
-            .filter(|(s, h)| *s > fv_seq && !self.ledgers.contains(h) && self.worth_fetching(*s))
-            .map(|(_, h)| *h)
-            .collect();
-        for h in unknown {
-            self.want_ledger(h);
-        }
         let curr = self.lcl.clone();
         let Some((seq, hash)) = preferred_ledger(
             &self.ledgers,
@@ -199,11 +202,19 @@ impl Engine {
         }
     }
 
-    /// Whether a validated ledger we lack at `seq` is worth fetching now. The next ledger is
-    /// usually one we are building ourselves (peers' validations often arrive a moment before
-    /// our own accept), so it is fetched only once the network is a ledger further on.
-    fn worth_fetching(&self, seq: crate::consensus::ledger::Seq) -> bool {
-        seq != self.lcl.seq() + 1
+    /// Asks for a validated ledger we lack — at once, unless it is the next ledger, which we
+    /// are usually building ourselves (peers' validations often arrive a moment before our own
+    /// accept): that one is fetched only if we still lack it a little later.
+    pub(super) fn want_ledger_soon(&mut self, hash: Hash256, seq: crate::consensus::ledger::Seq) {
+        const MAX_SOON: usize = 1024;
+        if self.ledgers.contains(&hash) {
+            return;
+        }
+        if seq != self.lcl.seq() + 1 {
+            self.want_ledger(hash);
+        } else if self.soon.len() < MAX_SOON {
+            self.soon.entry(hash).or_insert(self.now);
+        }
     }
 
     /// Asks for a ledger (and its ancestors above our fully validated one) unless we have it
@@ -222,6 +233,19 @@ impl Engine {
     /// Re-asks for ledgers still missing; gives up on ones nobody served for a minute.
     pub(super) fn retry_ledgers(&mut self) {
         let now = self.now;
+        let wait = 2 * self.cfg.params.ledger_granularity_ms;
+        let due: Vec<Hash256> = self
+            .soon
+            .iter()
+            .filter(|(h, first)| !self.ledgers.contains(h) && now.since(**first) >= wait)
+            .map(|(h, _)| *h)
+            .collect();
+        let ledgers = &self.ledgers;
+        self.soon
+            .retain(|h, first| !ledgers.contains(h) && now.since(*first) < wait);
+        for h in due {
+            self.want_ledger(h);
+        }
         let retry = self.cfg.params.acquire_retry_ms;
         let give_up = retry * LEDGER_GIVE_UP_RETRIES;
         self.wanted_ledgers

@@ -161,6 +161,7 @@ pub struct Engine {
     fully_validated: Arc<Ledger>,
     largest_validated_seq: Seq,
     wanted_ledgers: BTreeMap<Hash256, (Time, Time)>,
+    soon: BTreeMap<Hash256, Time>,
 
     pending: PendingPool,
     known_sets: HashMap<Hash256, (Arc<TxSet>, Seq)>,
@@ -236,6 +237,7 @@ impl Engine {
             validations,
             largest_validated_seq,
             wanted_ledgers: BTreeMap::new(),
+            soon: BTreeMap::new(),
             pending,
             known_sets: HashMap::new(),
             acquiring_sets: BTreeMap::new(),
