@@ -34,7 +34,10 @@ fn check_round(round: &Round, disputes: usize) {
         );
     }
     let min = e.params().ledger_min_consensus_ms;
-    assert!(UPDATE_AT - 1000 >= min, "measured tick is past min consensus");
+    assert!(
+        UPDATE_AT - 1000 >= min,
+        "measured tick is past min consensus"
+    );
     let built = std::time::Instant::now();
     drop(round.establish());
     let setup = built.elapsed();
@@ -70,9 +73,9 @@ fn check_round(round: &Round, disputes: usize) {
 fn establish_update(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine/establish_update");
     // Each iteration rebuilds the round (tens of ms, untimed): keep the sample count low.
-    g.sample_size(10);
+    g.sample_size(20);
     g.warm_up_time(Duration::from_millis(500));
-    g.measurement_time(Duration::from_secs(4));
+    g.measurement_time(Duration::from_secs(6));
     for (peers, disputes) in [(100u32, 1000usize), (500, 100)] {
         // Peers keep each transaction with probability 1/2: maximal disagreement, so our vote
         // on many disputes flips and the update also rebuilds and re-signs our position.

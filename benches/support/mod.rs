@@ -78,9 +78,18 @@ pub fn txs(tag: &str, n: usize, len: usize) -> Vec<Tx> {
     (0..n).map(|i| tx(tag, i, len)).collect()
 }
 
+/// Keys 0..=peers (us and our peers).
+pub fn unl(peers: u32) -> BTreeSet<NodeId> {
+    (0..=peers).map(|i| key(i).id()).collect()
+}
+
 /// An engine for key 0 trusting keys 0..=peers (mainnet numbers), not started.
 pub fn engine(peers: u32) -> Engine {
-    let unl: BTreeSet<NodeId> = (0..=peers).map(|i| key(i).id()).collect();
+    engine_with(unl(peers))
+}
+
+/// An engine for key 0 trusting `unl` (mainnet numbers), not started.
+pub fn engine_with(unl: BTreeSet<NodeId>) -> Engine {
     Engine::new(
         EngineConfig {
             params: ConsensusParams::mainnet(),
@@ -139,6 +148,8 @@ pub struct Round {
     pub peers: u32,
     /// Transactions we submit (our position holds all of them).
     pub txs: Vec<Tx>,
+    /// Us and the peers (computed once: deriving a public key costs a scalar multiplication).
+    pub unl: BTreeSet<NodeId>,
     /// The ledger the round builds on.
     pub prev: Hash256,
     /// Each peer's verified initial proposal and its transaction set.
@@ -161,6 +172,7 @@ impl Round {
         Round {
             peers,
             txs,
+            unl: unl(peers),
             prev,
             positions,
         }
@@ -169,7 +181,7 @@ impl Round {
     /// A fresh engine in the establish phase at `at(1000)`: closed with every transaction, then
     /// every peer's proposal (at `at(1100)`) and its set (at `at(1200)`), outputs drained.
     pub fn establish(&self) -> Engine {
-        let mut e = engine(self.peers);
+        let mut e = engine_with(self.unl.clone());
         let prev = close(&mut e, self.txs.clone());
         assert_eq!(prev, self.prev);
         for (p, _) in &self.positions {
@@ -181,4 +193,182 @@ impl Round {
         drain(&mut e);
         e
     }
+}
+
+/// A deterministic stream of `n` mixed node events, as a busy validator's store sees them:
+/// rounds of proposals (some refused, some duplicates), validations, consensus progress checks,
+/// position changes and vote changes, an accepted and a fully validated ledger, bow-outs, stale
+/// positions, rejected messages and warnings. Returns each event with its arrival time.
+pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::node::NodeEvent, Time)> {
+    use cpeers::consensus::engine::{AcceptedLedger, Event, Mode};
+    use cpeers::consensus::rules::ConsensusState;
+    use cpeers::consensus::{ConsensusParams, Ledger, Refusal, Verdict};
+    use cpeers::node::NodeEvent;
+
+    let ids: Vec<NodeId> = (1..=peers.max(1)).map(node_id).collect();
+    let stranger = node_id(u32::MAX);
+    let mut rng = Rng::new(0x5EED);
+    let mut out = Vec::with_capacity(n + 64);
+    let mut parent = Arc::new(Ledger::genesis(&ConsensusParams::mainnet()));
+    let mut t: i64 = 0;
+    let mut round: u32 = 0;
+    while out.len() < n {
+        round += 1;
+        let prev = parent.hash();
+        let mut push = |ev: NodeEvent, t: &mut i64, step: i64| {
+            *t += step;
+            out.push((ev, at(*t)));
+        };
+        push(
+            NodeEvent::Consensus(Event::RoundStarted {
+                prev_ledger: prev,
+                seq: parent.seq() + 1,
+            }),
+            &mut t,
+            5,
+        );
+        for (k, from) in ids.iter().enumerate().take(8) {
+            let verdict = match rng.below(10) {
+                0 => Verdict::Refused(Refusal::Duplicate),
+                1 => Verdict::Refused(Refusal::StaleSeq),
+                _ => Verdict::Accepted,
+            };
+            push(
+                NodeEvent::Proposal {
+                    from: *from,
+                    seq: (rng.below(3)) as u32,
+                    prev_ledger: prev,
+                    position: Hash256::of(&[b"pos", &round.to_be_bytes(), &[k as u8]]),
+                    close_time: at(t),
+                    verdict,
+                    at: at(t),
+                },
+                &mut t,
+                7,
+            );
+        }
+        push(
+            NodeEvent::Proposal {
+                from: stranger,
+                seq: 0,
+                prev_ledger: prev,
+                position: Hash256::of(&[b"stranger", &round.to_be_bytes()]),
+                close_time: at(t),
+                verdict: Verdict::Refused(Refusal::Untrusted),
+                at: at(t),
+            },
+            &mut t,
+            3,
+        );
+        for k in 0..4i64 {
+            push(
+                NodeEvent::Consensus(Event::Progress {
+                    round_ms: 2000 + k * 1000,
+                    converge_pct: (2000 + k * 1000) * 100 / 15_000,
+                    agree_pct: 40 + k * 15,
+                    state: if k == 3 {
+                        ConsensusState::Yes
+                    } else {
+                        ConsensusState::No
+                    },
+                    stalled: false,
+                }),
+                &mut t,
+                250,
+            );
+            push(
+                NodeEvent::Consensus(Event::VoteChanged {
+                    tx: Hash256::of(&[b"tx", &round.to_be_bytes(), &[k as u8]]),
+                    voter: cpeers::consensus::dispute::Voter::Us,
+                    yes: k % 2 == 0,
+                }),
+                &mut t,
+                1,
+            );
+        }
+        push(
+            NodeEvent::Consensus(Event::PositionChanged {
+                seq: 1,
+                position: Hash256::of(&[b"ours", &round.to_be_bytes()]),
+                close_time: at(t),
+                txs: 20,
+            }),
+            &mut t,
+            2,
+        );
+        let txs = Arc::new(TxSet::new(
+            (0..4).map(|k| tx("ledger", round as usize * 4 + k, 40)),
+        ));
+        let ledger = Arc::new(Ledger::next(&parent, txs, at(t), true, 10_000));
+        let result = if round.is_multiple_of(17) {
+            ConsensusState::MovedOn
+        } else {
+            ConsensusState::Yes
+        };
+        push(
+            NodeEvent::LedgerAccepted(AcceptedLedger {
+                ledger: ledger.clone(),
+                result,
+                round_ms: 2000 + (round % 7) as i64 * 100,
+                proposers: ids.len().min(8),
+                mode: Mode::Proposing,
+                disputes: 3,
+                validated: true,
+            }),
+            &mut t,
+            20,
+        );
+        for from in ids.iter().take(5) {
+            push(
+                NodeEvent::Validation {
+                    from: *from,
+                    seq: ledger.seq(),
+                    ledger: ledger.hash(),
+                    verdict: Verdict::Accepted,
+                    at: at(t),
+                },
+                &mut t,
+                6,
+            );
+        }
+        push(NodeEvent::LedgerValidated(ledger.clone()), &mut t, 30);
+        match round % 10 {
+            3 => push(
+                NodeEvent::Warning(format!(
+                    "peer 12D3KooWbench{round} keeps failing to take messages"
+                )),
+                &mut t,
+                1,
+            ),
+            6 => push(
+                NodeEvent::Rejected {
+                    peer: None,
+                    from: Some(stranger),
+                    channel: "proposals",
+                    reason: Refusal::BadSignature,
+                },
+                &mut t,
+                1,
+            ),
+            8 => push(
+                NodeEvent::Consensus(Event::PeerBowedOut(ids[round as usize % ids.len()])),
+                &mut t,
+                1,
+            ),
+            9 => push(
+                NodeEvent::Consensus(Event::PositionStale(ids[round as usize % ids.len()])),
+                &mut t,
+                1,
+            ),
+            _ => {}
+        }
+        parent = ledger;
+    }
+    out.truncate(n);
+    out
+}
+
+/// A made-up validator key for display-only fixtures (no signing, so no curve arithmetic).
+pub fn node_id(i: u32) -> NodeId {
+    NodeId(Hash256::of(&[b"node", &i.to_be_bytes()]).0)
 }
