@@ -19,6 +19,7 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
 pub enum Commands {
     /// Run a deterministic network simulation from a scenario file.
     ///
@@ -40,6 +41,14 @@ pub enum Commands {
     Submit(SubmitArgs),
     /// Print a running node's consensus state.
     Status(StatusArgs),
+    /// Replay a flight recording in the dashboard (or check it with --check).
+    ///
+    /// The same engine re-runs the recorded inputs, so the panels show what the node showed;
+    /// the replay compares every ledger, vote and phase change with the recording and reports
+    /// the first difference. Press ? for the playback keys.
+    Replay(ReplayArgs),
+    /// Write a flight recording's rounds, disputes and proposals as CSV or JSON tables.
+    Export(ExportArgs),
     /// Measure cpeers end to end and print the numbers (JSON with --json).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -66,6 +75,9 @@ pub struct BenchNetArgs {
     /// How long to submit.
     #[arg(long, default_value_t = 10)]
     pub seconds: u32,
+    /// Run every node with the flight recorder on (compare CPU with and without).
+    #[arg(long)]
+    pub record: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -102,6 +114,9 @@ pub struct SimArgs {
     /// Print every node's engine outputs (positions, votes, ledgers) to stderr as they happen.
     #[arg(long)]
     pub trace: bool,
+    /// Record every simulated node into DIR/<node>.rec (step through them with `cpeers replay`).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
 }
 
 /// Dashboard options shared by `demo` and `node`.
@@ -114,6 +129,75 @@ pub struct DashboardArgs {
     /// Most frames per second (the dashboard redraws only when something changed).
     #[arg(long, default_value_t = 20)]
     pub fps: u32,
+}
+
+/// Flight recorder flags (`cpeers node`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RecordArgs {
+    /// Record what the engine saw and did to FILE (replay it with `cpeers replay FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Start a new recording file when the current one passes this size (MiB); the old one
+    /// becomes FILE.1, FILE.2, ...
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub record_max_mb: u64,
+    /// Rotated recording files to keep besides the active one.
+    #[arg(long, default_value_t = 4)]
+    pub record_keep: u32,
+}
+
+impl RecordArgs {
+    /// The recording target, if recording.
+    pub fn target(&self) -> Option<(PathBuf, cpeers::record::RecordOptions)> {
+        self.record.clone().map(|p| {
+            (
+                p,
+                cpeers::record::RecordOptions {
+                    max_bytes: self.record_max_mb << 20,
+                    keep: self.record_keep,
+                },
+            )
+        })
+    }
+}
+
+/// `cpeers replay`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// A recording made with `cpeers node --record`, `cpeers demo --record` or
+    /// `cpeers sim --record` (rotated files FILE.1, FILE.2 ... replay on their own).
+    pub file: PathBuf,
+    /// No dashboard: replay everything, print what was rebuilt and whether it matches the
+    /// recording; exit status 1 on a mismatch, 2 on a damaged recording.
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: print one JSON object.
+    #[arg(long, requires = "check")]
+    pub json: bool,
+    /// Dashboard options.
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+/// `cpeers export`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("format").required(true).args(["csv", "json"])))]
+pub struct ExportArgs {
+    /// The recording.
+    pub file: PathBuf,
+    /// CSV: one table to stdout (--table), or all three into --out DIR.
+    #[arg(long)]
+    pub csv: bool,
+    /// JSON: {"rounds": [...], "disputes": [...], "proposals": [...]} (or only --table).
+    #[arg(long)]
+    pub json: bool,
+    /// rounds | disputes | proposals.
+    #[arg(long, value_parser = ["rounds", "disputes", "proposals"])]
+    pub table: Option<String>,
+    /// Write files (rounds.csv, disputes.csv, proposals.csv, or export.json) into this
+    /// directory instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `cpeers demo`.
@@ -131,6 +215,9 @@ pub struct DemoArgs {
     /// Where the demo writes its log file.
     #[arg(long)]
     pub log_dir: Option<PathBuf>,
+    /// Record every node's engine into DIR/n0.rec, DIR/n1.rec, ... (for `cpeers replay`).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
     /// error | warn | info | debug | trace.
     #[arg(long, default_value = "info")]
     pub log_level: String,
@@ -188,14 +275,23 @@ pub struct NodeArgs {
     #[arg(long)]
     pub log_dir: Option<PathBuf>,
     /// Admin endpoint (loopback address), or "off".
+    // The inner Option is spelled out so clap takes it as the value type ("off" -> None)
+    // instead of its `Option<Option<T>>` shape (a flag with an optional value).
     #[arg(long, value_parser = config::parse_admin)]
-    pub admin: Option<Option<SocketAddr>>,
+    pub admin: Option<std::option::Option<SocketAddr>>,
+    /// Prometheus endpoint (GET /metrics), e.g. 127.0.0.1:9100, or "off" (the default).
+    /// Read-only, so any address is accepted; a non-loopback one is logged as a warning.
+    #[arg(long, value_parser = config::parse_metrics)]
+    pub metrics: Option<std::option::Option<SocketAddr>>,
     /// Discover peers on the LAN with mDNS.
     #[arg(long)]
     pub mdns: bool,
     /// Connection limit.
     #[arg(long)]
     pub max_peers: Option<u32>,
+    /// Flight recorder.
+    #[command(flatten)]
+    pub recording: RecordArgs,
     /// Dashboard options (ignored with --headless).
     #[command(flatten)]
     pub dashboard: DashboardArgs,
@@ -221,6 +317,7 @@ impl NodeArgs {
             data_dir: self.data_dir.clone(),
             log_dir: self.log_dir.clone(),
             admin: self.admin,
+            metrics: self.metrics,
             mdns: self.mdns.then_some(true),
             max_peers: self.max_peers,
         }
@@ -258,4 +355,49 @@ pub struct StatusArgs {
     /// Print the full snapshot as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_flags_take_an_address_or_off() {
+        let cli = Cli::try_parse_from([
+            "cpeers",
+            "node",
+            "--network-id",
+            "1",
+            "--admin",
+            "off",
+            "--metrics",
+            "0.0.0.0:9100",
+        ])
+        .expect("parses");
+        let Commands::Node(args) = cli.command else {
+            panic!("not node")
+        };
+        let o = args.overrides();
+        assert_eq!(o.admin, Some(None));
+        assert_eq!(o.metrics, Some(Some("0.0.0.0:9100".parse().unwrap())));
+        let cli = Cli::try_parse_from(["cpeers", "node", "--admin", "[::1]:7", "--metrics", "off"])
+            .expect("parses");
+        let Commands::Node(args) = cli.command else {
+            panic!("not node")
+        };
+        assert_eq!(
+            args.overrides().admin,
+            Some(Some("[::1]:7".parse().unwrap()))
+        );
+        assert_eq!(args.overrides().metrics, Some(None));
+        assert_eq!(
+            Cli::try_parse_from(["cpeers", "node"])
+                .map(|c| matches!(c.command, Commands::Node(a) if a.overrides().metrics.is_none()))
+                .ok(),
+            Some(true)
+        );
+        let err = Cli::try_parse_from(["cpeers", "node", "--metrics", "nope"]).unwrap_err();
+        assert!(err.to_string().contains("not an address"), "{err}");
+        assert!(Cli::try_parse_from(["cpeers", "node", "--admin", "0.0.0.0:1"]).is_err());
+    }
 }

@@ -61,6 +61,8 @@ pub struct NodeConfig {
     pub log_dir: PathBuf,
     /// Local admin/status HTTP endpoint, always loopback (it has no authentication); `None`: off.
     pub admin: Option<SocketAddr>,
+    /// Prometheus `GET /metrics` endpoint (read-only, so any address is accepted); `None`: off.
+    pub metrics: Option<SocketAddr>,
     /// Discover peers on the local network.
     pub mdns: bool,
     /// Connection limit.
@@ -94,6 +96,8 @@ pub struct NodeOverrides {
     pub log_dir: Option<PathBuf>,
     /// `admin`: `Some(None)` turns the endpoint off.
     pub admin: Option<Option<SocketAddr>>,
+    /// `metrics`: `Some(None)` turns the endpoint off.
+    pub metrics: Option<Option<SocketAddr>>,
     /// `mdns`.
     pub mdns: Option<bool>,
     /// `max_peers`.
@@ -131,6 +135,7 @@ struct RawConfig {
     data_dir: Option<Spanned<String>>,
     log_dir: Option<Spanned<String>>,
     admin: Option<Spanned<String>>,
+    metrics: Option<Spanned<String>>,
     mdns: Option<bool>,
     max_peers: Option<Spanned<u32>>,
 }
@@ -153,6 +158,7 @@ impl NodeConfig {
             data_dir: PathBuf::from("data"),
             log_dir: PathBuf::from("logs"),
             admin: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_ADMIN_PORT))),
+            metrics: None,
             mdns: false,
             max_peers: DEFAULT_MAX_PEERS,
         }
@@ -253,6 +259,9 @@ impl NodeConfig {
         if let Some(a) = &raw.admin {
             cfg.admin = parse_admin(a.get_ref()).map_err(|e| err(a.span(), "admin", e))?;
         }
+        if let Some(m) = &raw.metrics {
+            cfg.metrics = parse_metrics(m.get_ref()).map_err(|e| err(m.span(), "metrics", e))?;
+        }
         if let Some(m) = raw.mdns {
             cfg.mdns = m;
         }
@@ -288,6 +297,7 @@ impl NodeConfig {
             data_dir: f.data_dir.unwrap_or(self.data_dir),
             log_dir: f.log_dir.unwrap_or(self.log_dir),
             admin: f.admin.unwrap_or(self.admin),
+            metrics: f.metrics.unwrap_or(self.metrics),
             mdns: f.mdns.unwrap_or(self.mdns),
             max_peers: f.max_peers.unwrap_or(self.max_peers),
         };
@@ -335,6 +345,7 @@ impl NodeConfig {
 
 /// Parses a listen address.
 pub fn parse_listen(s: &str) -> Result<Multiaddr, String> {
+    check_len(s, MAX_ADDR_CHARS, "an address")?;
     s.trim()
         .parse::<Multiaddr>()
         .map_err(|e| format!("{s:?} is not a multiaddr ({e}); for example /ip4/0.0.0.0/tcp/51235"))
@@ -342,6 +353,7 @@ pub fn parse_listen(s: &str) -> Result<Multiaddr, String> {
 
 /// Parses a bootstrap address, which must name the peer (`.../p2p/<peer id>`).
 pub fn parse_bootstrap(s: &str) -> Result<Multiaddr, String> {
+    check_len(s, MAX_ADDR_CHARS, "an address")?;
     let addr = s.trim().parse::<Multiaddr>().map_err(|e| {
         format!(
             "{s:?} is not a multiaddr ({e}); for example /ip4/192.0.2.1/tcp/51235/p2p/12D3KooW..."
@@ -366,6 +378,7 @@ fn check_bootstrap(addr: &Multiaddr) -> Result<(), String> {
 /// Parses a UNL entry: a validator public key (64 hex digits) or its peer id (`12D3KooW...`).
 pub fn parse_unl_entry(s: &str) -> Result<NodeId, String> {
     let s = s.trim();
+    check_len(s, MAX_KEY_CHARS, "a UNL entry")?;
     if s.len() == 64
         && let Some(id) = NodeId::from_hex(s)
     {
@@ -384,6 +397,23 @@ pub fn parse_unl_entry(s: &str) -> Result<NodeId, String> {
     }
 }
 
+/// Longest multiaddr accepted (base58 peer ids decode in quadratic time, so absurd lengths are
+/// refused before parsing).
+const MAX_ADDR_CHARS: usize = 512;
+/// Longest UNL entry accepted (a key is 64 hex digits, a peer id 52 characters).
+const MAX_KEY_CHARS: usize = 128;
+
+fn check_len(s: &str, max: usize, what: &str) -> Result<(), String> {
+    if s.len() > max {
+        let head: String = s.chars().take(24).collect();
+        return Err(format!(
+            "\"{head}...\" ({} characters) is too long for {what} (at most {max})",
+            s.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Parses the admin endpoint: `host:port` on a loopback address, or `off`.
 pub fn parse_admin(s: &str) -> Result<Option<SocketAddr>, String> {
     let s = s.trim();
@@ -395,6 +425,24 @@ pub fn parse_admin(s: &str) -> Result<Option<SocketAddr>, String> {
     })?;
     check_admin(addr)?;
     Ok(Some(addr))
+}
+
+/// Parses the metrics endpoint: `host:port` (any address: it only serves read-only counters), or
+/// `off`.
+pub fn parse_metrics(s: &str) -> Result<Option<SocketAddr>, String> {
+    let s = s.trim();
+    if s == "off" {
+        return Ok(None);
+    }
+    s.parse::<SocketAddr>().map(Some).map_err(|_| {
+        format!("{s:?} is not an address and port (for example 127.0.0.1:9100) nor \"off\"")
+    })
+}
+
+/// Whether the metrics endpoint is reachable from other machines (allowed, but worth a warning:
+/// anyone who can reach it learns the node's peers and traffic).
+pub fn metrics_exposed(addr: SocketAddr) -> bool {
+    !addr.ip().is_loopback()
 }
 
 /// The admin endpoint has no authentication: reachable from the network, anyone could drive the
@@ -473,6 +521,10 @@ log_dir = "logs"
 # loopback address is accepted. "off" disables it.
 admin = "127.0.0.1:51236"
 
+# Prometheus metrics (GET /metrics), e.g. "127.0.0.1:9100". Read-only, so a
+# non-loopback address is accepted (with a warning in the log). "off" disables it.
+metrics = "off"
+
 # Discover peers on the local network with mDNS.
 mdns = false
 
@@ -506,6 +558,7 @@ mod tests {
         let d = NodeConfig::defaults(1);
         assert_eq!(cfg.listen, d.listen);
         assert_eq!(cfg.admin, d.admin);
+        assert_eq!(cfg.metrics, d.metrics);
         assert_eq!(cfg.max_peers, d.max_peers);
         assert_eq!(cfg.profile, d.profile);
         assert_eq!((cfg.validator, cfg.mdns), (d.validator, d.mdns));
@@ -637,6 +690,40 @@ mod tests {
                 .contains("loopback")
         );
         assert!(parse_admin("localhost:9").is_err());
+    }
+
+    #[test]
+    fn metrics_is_any_address_or_off_and_flags_override_the_file() {
+        assert_eq!(parse_metrics("off"), Ok(None));
+        assert_eq!(
+            parse_metrics(" 0.0.0.0:9100 "),
+            Ok(Some("0.0.0.0:9100".parse().unwrap()))
+        );
+        assert!(parse_metrics("[::1]:0").unwrap().is_some());
+        assert!(parse_metrics("localhost:9100").unwrap_err().contains("off"));
+        assert!(metrics_exposed("0.0.0.0:1".parse().unwrap()));
+        assert!(!metrics_exposed("127.0.0.1:1".parse().unwrap()));
+        assert_eq!(
+            parse("network_id = 1\n").unwrap().metrics,
+            None,
+            "off by default"
+        );
+        let file = parse("network_id = 1\nmetrics = \"127.0.0.1:9100\"\n").unwrap();
+        assert_eq!(file.metrics, Some("127.0.0.1:9100".parse().unwrap()));
+        let flag = NodeOverrides {
+            metrics: Some(Some("0.0.0.0:9200".parse().unwrap())),
+            ..Default::default()
+        };
+        let out = file.clone().with_overrides(&flag).unwrap();
+        assert_eq!(out.metrics, Some("0.0.0.0:9200".parse().unwrap()));
+        let off = NodeOverrides {
+            metrics: Some(None),
+            ..Default::default()
+        };
+        assert_eq!(file.with_overrides(&off).unwrap().metrics, None);
+        let err = parse("network_id = 1\nmetrics = \"9100\"\n").unwrap_err();
+        assert_eq!((err.line, err.key.as_deref()), (Some(2), Some("metrics")));
+        assert!(err.message.contains("not an address"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod logging;
 pub mod net;
 pub mod node;
+pub mod record;
 pub mod sim;
 pub mod storage;
 pub mod store;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod run_node;
+mod run_replay;
 
 use anyhow::Context;
 use clap::Parser;
@@ -20,7 +21,18 @@ fn main() -> anyhow::Result<()> {
             }
             let mut sim = Simulation::new(sc);
             sim.set_trace(args.trace);
+            if let Some(dir) = &args.record {
+                sim.record_to(dir)
+                    .with_context(|| format!("cannot record into {}", dir.display()))?;
+            }
             let report = sim.run();
+            if let Some(dir) = &args.record {
+                eprintln!(
+                    "recorded every node into {} (replay one with `cpeers replay {}/<node>.rec`)",
+                    dir.display(),
+                    dir.display()
+                );
+            }
             if args.json {
                 println!("{}", report.to_json());
             } else {
@@ -50,9 +62,11 @@ fn main() -> anyhow::Result<()> {
             println!("{answer}");
         }
         Commands::Status(args) => run_node::status(&args)?,
+        Commands::Replay(args) => run_replay::replay(args)?,
+        Commands::Export(args) => run_replay::export(args)?,
         Commands::Bench(BenchCommand::Net(a)) => {
             let exe = std::env::current_exe().context("cannot find the cpeers binary")?;
-            let b = cpeers::bench::net_speed::run(&exe, a.nodes, a.tps, a.seconds)
+            let b = cpeers::bench::net_speed::run(&exe, a.nodes, a.tps, a.seconds, a.record)
                 .map_err(|e| anyhow::anyhow!(e))?;
             if a.json {
                 println!("{}", serde_json::to_string(&b)?);

@@ -12,7 +12,7 @@ use cpeers::tui::theme::{Theme, no_color_env};
 
 use crate::cli::{DashboardArgs, DemoArgs, NodeArgs, StatusArgs};
 
-fn theme(d: &DashboardArgs) -> anyhow::Result<Theme> {
+pub(crate) fn theme(d: &DashboardArgs) -> anyhow::Result<Theme> {
     let no_color = no_color_env();
     let theme = Theme::choose(d.theme.as_deref(), no_color)?;
     if no_color && d.theme.is_some() {
@@ -22,7 +22,7 @@ fn theme(d: &DashboardArgs) -> anyhow::Result<Theme> {
     Ok(theme)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -46,6 +46,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             profile: args.profile,
             tx_interval: std::time::Duration::from_millis(args.tx_interval_ms.max(10)),
             data_dir: None,
+            record: args.record.clone(),
         })
         .await?;
         let attached = demo
@@ -94,18 +95,22 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
     }
     let runtime = runtime()?;
     runtime.block_on(async move {
-        let settings = NodeSettings::from_config(&cfg, args.headless);
-        let handle = node::start(settings, key).await.with_context(|| {
-            format!(
-                "cannot start the node (data dir {})",
-                cfg.data_dir.display()
-            )
-        })?;
+        let mut settings = NodeSettings::from_config(&cfg, args.headless);
+        settings.record = args.recording.target();
+        let handle = node::start_with_metrics(settings, key, cfg.metrics)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot start the node (data dir {})",
+                    cfg.data_dir.display()
+                )
+            })?;
         if let Some(theme) = theme {
             let attached = Attached {
                 commands: handle.commands.clone(),
                 events: handle.events.subscribe(),
                 snapshot: handle.snapshot.clone(),
+                playback: None,
             };
             let app = App::new(theme, false);
             let r = cpeers::tui::run::run(attached, app, &mut NoTrouble, args.dashboard.fps).await;
@@ -150,61 +155,47 @@ async fn shutdown_signal() {
     }
 }
 
-/// Prints a running node's state.
+/// Prints a running node's state: the `/status` JSON with `--json`, else the consensus_info-like
+/// text of [`cpeers::node::status_text`]. Any failure is one line on stderr and exit code 1.
 pub fn status(args: &StatusArgs) -> anyhow::Result<()> {
-    let body = cpeers::node::admin_client::call(args.admin, "GET", "/status", None)?;
+    use cpeers::node::admin_client::{ClientError, call};
+    let fail = |msg: String| -> ! {
+        eprintln!("cpeers status: {msg}");
+        std::process::exit(1)
+    };
+    let addr = args.admin;
+    let body = match call(addr, "GET", "/status", None) {
+        Ok(b) => b,
+        Err(ClientError::Io { source, .. }) => fail(format!(
+            "cannot reach a node's admin endpoint at {addr} ({source}); is the node running, \
+             and is --admin its `admin` address?"
+        )),
+        Err(ClientError::BadAnswer(_)) => fail(format!(
+            "{addr} did not answer HTTP; is --admin the node's `admin` address?"
+        )),
+        Err(ClientError::Status { status, body }) => fail(format!(
+            "{addr} answered HTTP {status} to GET /status ({}); is --admin the node's `admin` \
+             address?",
+            body.lines().next().unwrap_or("").trim()
+        )),
+    };
+    let v: serde_json::Value = match serde_json::from_str(&body) {
+        Ok(v) => v,
+        Err(e) => fail(format!(
+            "{addr} answered GET /status with something that is not JSON ({e}); is --admin the \
+             node's `admin` address?"
+        )),
+    };
+    if !v["info"].is_object() {
+        fail(format!(
+            "{addr} answered GET /status without a node snapshot; is --admin a cpeers node's \
+             `admin` address?"
+        ));
+    }
     if args.json {
         println!("{body}");
-        return Ok(());
-    }
-    let v: serde_json::Value =
-        serde_json::from_str(&body).context("the node's answer is not JSON")?;
-    let info = &v["info"];
-    let fv = &info["fully_validated"];
-    let lcl = &info["last_closed"];
-    println!(
-        "network {}   peer {}",
-        v["network_id"],
-        v["peer_id"].as_str().unwrap_or("?")
-    );
-    println!(
-        "mode {}   phase {}   building #{}   proposers {} (last round {})",
-        info["mode"].as_str().unwrap_or("?"),
-        info["phase"].as_str().unwrap_or("?"),
-        info["ledger_seq"],
-        info["peer_positions"].as_object().map_or(0, |m| m.len()),
-        info["previous_proposers"]
-    );
-    println!(
-        "last closed #{} {}   fully validated #{} {}   quorum {}/{}",
-        lcl["seq"],
-        short(&lcl["hash"]),
-        fv["seq"],
-        short(&fv["hash"]),
-        info["quorum"],
-        info["unl_size"]
-    );
-    let peers = v["peers"].as_array().map_or(0, |p| p.len());
-    let trusted = v["peers"]
-        .as_array()
-        .map_or(0, |p| p.iter().filter(|x| x["trusted"] == true).count());
-    println!(
-        "peers {peers} ({trusted} trusted)   disputes {}   pending txs {}",
-        info["disputes"].as_array().map_or(0, |d| d.len()),
-        info["pending_txs"]
-    );
-    if let Some(r) = v["traffic"]["rejected"]
-        .as_object()
-        .filter(|r| !r.is_empty())
-    {
-        let parts: Vec<String> = r.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        println!("rejected: {}", parts.join(", "));
+    } else {
+        print!("{}", cpeers::node::status_text::render(&v));
     }
     Ok(())
-}
-
-fn short(v: &serde_json::Value) -> String {
-    v.as_str()
-        .map(|s| s.chars().take(8).collect())
-        .unwrap_or_else(|| "?".into())
 }

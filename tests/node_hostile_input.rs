@@ -106,6 +106,7 @@ async fn hostile_gossip_is_refused_counted_and_harmless() {
         start_timeout: Duration::from_millis(100),
         headless: false,
         clock_skew_ms: 0,
+        record: None,
     };
     let node = node::start(settings, key.clone())
         .await

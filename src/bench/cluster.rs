@@ -37,6 +37,8 @@ pub struct LocalCluster {
     binary: PathBuf,
     root: PathBuf,
     keep: bool,
+    /// Extra `cpeers node` flags every node starts with.
+    args: Vec<String>,
     /// The network id the nodes run.
     pub network_id: u32,
     /// The nodes.
@@ -77,6 +79,18 @@ impl LocalCluster {
         name: &str,
         n: usize,
         profile: Profile,
+    ) -> std::io::Result<LocalCluster> {
+        LocalCluster::start_with_args(binary, name, n, profile, &[])
+    }
+
+    /// [`LocalCluster::start`] with extra `cpeers node` flags for every node (e.g.
+    /// `["--metrics", "127.0.0.1:0"]`).
+    pub fn start_with_args(
+        binary: &Path,
+        name: &str,
+        n: usize,
+        profile: Profile,
+        args: &[&str],
     ) -> std::io::Result<LocalCluster> {
         let root = std::env::temp_dir().join(format!("cpeers-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
@@ -124,6 +138,7 @@ impl LocalCluster {
             binary: binary.to_path_buf(),
             root,
             keep: false,
+            args: args.iter().map(|a| a.to_string()).collect(),
             network_id,
             nodes,
         };
@@ -146,9 +161,12 @@ impl LocalCluster {
             .append(true)
             .open(node.dir.join("stdout.txt"))?;
         let err = out.try_clone()?;
+        // In its own directory, so per-node relative flags (`--record flight.rec`) stay apart.
         let child = Command::new(&self.binary)
+            .current_dir(&node.dir)
             .args(["node", "--headless", "--config"])
             .arg(node.dir.join("node.toml"))
+            .args(&self.args)
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .spawn()?;
@@ -169,6 +187,18 @@ impl LocalCluster {
         (0..self.nodes.len())
             .filter(|&i| self.nodes[i].child.is_some())
             .collect()
+    }
+
+    /// Node `i`'s `endpoints.json`, once the running process wrote it.
+    pub fn endpoints(&self, i: usize) -> Option<serde_json::Value> {
+        let pid = self.nodes[i].pid()?;
+        let v = crate::node::endpoints::read(&self.nodes[i].dir.join("data")).ok()?;
+        (v["pid"].as_u64() == Some(pid as u64)).then_some(v)
+    }
+
+    /// Node `i`'s metrics endpoint (started with `--metrics`), from its `endpoints.json`.
+    pub fn metrics_addr(&self, i: usize) -> Option<SocketAddr> {
+        self.endpoints(i)?["metrics"].as_str()?.parse().ok()
     }
 
     /// Node `i`'s `/status`.

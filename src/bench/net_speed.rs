@@ -41,6 +41,10 @@ pub struct NetBench {
     pub peak_rss_mib: Vec<f64>,
     /// Sequences at which nodes fully validated different ledgers.
     pub forks: usize,
+    /// Whether every node ran the flight recorder.
+    pub recording: bool,
+    /// Recording written per node (MiB), when recording.
+    pub recorded_mib: Vec<f64>,
 }
 
 fn cpu_ticks(pid: u32) -> Option<u64> {
@@ -66,11 +70,23 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Runs the benchmark with the `cpeers` binary at `binary`.
-pub fn run(binary: &Path, nodes: usize, tps: u32, seconds: u32) -> Result<NetBench, String> {
+/// Runs the benchmark with the `cpeers` binary at `binary`; with `record`, every node runs the
+/// flight recorder (to measure what it costs).
+pub fn run(
+    binary: &Path,
+    nodes: usize,
+    tps: u32,
+    seconds: u32,
+    record: bool,
+) -> Result<NetBench, String> {
     let n = nodes.max(1);
-    let c =
-        LocalCluster::start(binary, "bench-net", n, Profile::Fast).map_err(|e| e.to_string())?;
+    let args: &[&str] = if record {
+        &["--record", "flight.rec"]
+    } else {
+        &[]
+    };
+    let c = LocalCluster::start_with_args(binary, "bench-net", n, Profile::Fast, args)
+        .map_err(|e| e.to_string())?;
     let all: Vec<usize> = (0..n).collect();
     if !c.wait_for(Duration::from_secs(30), |c| c.min_validated(&all) >= 2) {
         return Err(format!(
@@ -182,5 +198,27 @@ pub fn run(binary: &Path, nodes: usize, tps: u32, seconds: u32) -> Result<NetBen
             .map(|p| peak_rss_mib(*p).unwrap_or(0.0))
             .collect(),
         forks: c.forks(&all).len(),
+        recording: record,
+        recorded_mib: if record {
+            c.nodes
+                .iter()
+                .map(|x| recorded_bytes(&x.dir) as f64 / (1 << 20) as f64)
+                .collect()
+        } else {
+            Vec::new()
+        },
     })
+}
+
+/// Bytes of `flight.rec*` files in `dir` (rotated ones included).
+fn recorded_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with("flight.rec"))
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }

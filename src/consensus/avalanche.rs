@@ -5,12 +5,14 @@
 //! `min_rounds` calls in the current state, and only once the round has run the next state's
 //! share of the previous round time.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::params::ConsensusParams;
 
 /// Avalanche states, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AvalancheState {
     /// 50 % needed.

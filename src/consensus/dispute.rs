@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::avalanche::{AvalancheState, needed_weight};
 use super::keys::{NodeId, NodeMap};
@@ -16,7 +16,7 @@ use super::time::Time;
 use super::tx::Tx;
 
 /// Who cast a vote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Voter {
     /// This node.
@@ -26,7 +26,7 @@ pub enum Voter {
 }
 
 /// One entry of a dispute's vote history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoteChange {
     /// When the vote was cast or changed.
     pub at: Time,
@@ -41,13 +41,14 @@ pub struct VoteChange {
 /// Most history entries kept per dispute (oldest dropped first).
 pub const MAX_VOTE_HISTORY: usize = 512;
 
-/// A disputed transaction and its votes.
-#[derive(Debug, Clone)]
+/// A disputed transaction and its votes. Serialized for engine checkpoints (votes in key order).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Dispute {
     tx: Tx,
     our_vote: bool,
     yays: u32,
     nays: u32,
+    #[serde(with = "crate::consensus::engine::checkpoint::sorted_map")]
     votes: NodeMap<bool>,
     avalanche: AvalancheState,
     avalanche_counter: u32,
@@ -111,6 +112,14 @@ impl Dispute {
     /// Peers voting no.
     pub fn nays(&self) -> u32 {
         self.nays
+    }
+
+    /// Whether the yes/no counts match the recorded votes (a checkpoint is checked with this:
+    /// counts out of step with the votes would underflow when a vote is withdrawn).
+    pub(crate) fn counts_match_votes(&self) -> bool {
+        let yays = self.votes.values().filter(|v| **v).count();
+        let nays = self.votes.len() - yays;
+        (yays, nays) == (self.yays as usize, self.nays as usize)
     }
 
     /// Every peer's vote, in key order (for display; the engine never iterates votes).

@@ -5,6 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use serde::de::Error as _;
+use serde::ser::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use super::hash::Hash256;
 use super::ledger::{Ledger, Seq};
 
@@ -120,6 +124,39 @@ impl LedgerHistory {
     /// Lowest sequence held.
     pub fn lowest_seq(&self) -> Option<Seq> {
         self.by_seq.keys().next().copied()
+    }
+}
+
+/// Stored (for engine checkpoints) as the ledgers by ascending sequence, in insertion order
+/// within one sequence, so reading them back inserts them in an order that rebuilds both
+/// indexes exactly. Each ledger's hash is recomputed as it is read.
+impl Serialize for LedgerHistory {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut all: Vec<&Ledger> = Vec::with_capacity(self.by_hash.len());
+        for hashes in self.by_seq.values() {
+            for h in hashes {
+                let l = self.by_hash.get(h).ok_or_else(|| {
+                    S::Error::custom("ledger history: an indexed ledger is missing")
+                })?;
+                all.push(l);
+            }
+        }
+        if all.len() != self.by_hash.len() {
+            return Err(S::Error::custom("ledger history: an unindexed ledger"));
+        }
+        all.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for LedgerHistory {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut h = LedgerHistory::new();
+        for l in Vec::<Arc<Ledger>>::deserialize(deserializer)? {
+            if !h.insert(l) {
+                return Err(D::Error::custom("ledger history: a ledger is listed twice"));
+            }
+        }
+        Ok(h)
     }
 }
 

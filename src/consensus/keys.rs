@@ -139,9 +139,13 @@ impl<'de> Deserialize<'de> for Sig {
 }
 
 /// A signing key with its public identity. Never printed: `Debug` shows only the public key.
+///
+/// A *stand-in* ([`NodeKey::stand_in`]) carries only a public identity: replay uses one to run
+/// the engine as the recorded validator without its secret. It signs nothing that verifies.
 #[derive(Clone)]
 pub struct NodeKey {
-    signing: SigningKey,
+    /// `None` for a stand-in.
+    signing: Option<SigningKey>,
     id: NodeId,
 }
 
@@ -150,12 +154,28 @@ impl NodeKey {
     pub fn from_secret(secret: [u8; 32]) -> NodeKey {
         let signing = SigningKey::from_bytes(&secret);
         let id = NodeId(signing.verifying_key().to_bytes());
-        NodeKey { signing, id }
+        NodeKey {
+            signing: Some(signing),
+            id,
+        }
     }
 
-    /// The 32 secret bytes, for writing a key file.
-    pub fn secret(&self) -> [u8; 32] {
-        self.signing.to_bytes()
+    /// A key that acts as `id` without its secret (for replaying a recording): an engine holding
+    /// it behaves as that validator (proposes, validates, counts itself), but every signature it
+    /// makes is all zeros, which no verifier accepts, and it has no secret to write to a file.
+    pub fn stand_in(id: NodeId) -> NodeKey {
+        NodeKey { signing: None, id }
+    }
+
+    /// Whether this is a stand-in (no secret; signatures are all zeros).
+    pub fn is_stand_in(&self) -> bool {
+        self.signing.is_none()
+    }
+
+    /// The 32 secret bytes, for writing a key file; `None` for a stand-in, so a stand-in can
+    /// never be saved as a key.
+    pub fn secret(&self) -> Option<[u8; 32]> {
+        self.signing.as_ref().map(SigningKey::to_bytes)
     }
 
     /// The public identity.
@@ -163,15 +183,23 @@ impl NodeKey {
         self.id
     }
 
-    /// Signs `msg`.
+    /// Signs `msg`. A stand-in returns the all-zero signature, which never verifies (its `R` is
+    /// a small-order point, which strict verification refuses whatever the key and message).
     pub fn sign(&self, msg: &[u8]) -> Sig {
-        Sig(self.signing.sign(msg).to_bytes())
+        match &self.signing {
+            Some(k) => Sig(k.sign(msg).to_bytes()),
+            None => Sig([0; 64]),
+        }
     }
 }
 
 impl fmt::Debug for NodeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "NodeKey({})", self.id.short())
+        if self.is_stand_in() {
+            write!(f, "NodeKey({}, stand-in)", self.id.short())
+        } else {
+            write!(f, "NodeKey({})", self.id.short())
+        }
     }
 }
 
@@ -245,7 +273,36 @@ mod tests {
     fn debug_never_shows_the_secret() {
         let key = NodeKey::from_secret([9; 32]);
         let shown = format!("{key:?}");
-        assert!(!shown.contains(&hex(&key.secret())));
+        assert!(!shown.contains(&hex(&key.secret().unwrap())));
         assert!(shown.contains(&key.id().short()));
+    }
+
+    #[test]
+    fn stand_in_acts_as_the_id_but_signs_nothing_that_verifies() {
+        let real = NodeKey::from_secret([9; 32]);
+        let stand_in = NodeKey::stand_in(real.id());
+        assert_eq!(stand_in.id(), real.id());
+        assert!(stand_in.is_stand_in());
+        assert!(!real.is_stand_in());
+        assert_eq!(stand_in.secret(), None, "nothing to write to a key file");
+        assert!(real.secret().is_some());
+        assert!(format!("{stand_in:?}").contains("stand-in"));
+        assert!(!format!("{real:?}").contains("stand-in"));
+        let mut v = Verifier::new();
+        for msg in [&b""[..], b"hello", &[0u8; 100]] {
+            let sig = stand_in.sign(msg);
+            assert_eq!(sig, Sig([0; 64]));
+            assert_eq!(
+                v.verify(&real.id(), msg, &sig),
+                Err(SignatureError::BadSignature)
+            );
+        }
+        // Not even under the small-order identity key.
+        let identity = NodeId({
+            let mut b = [0u8; 32];
+            b[0] = 1;
+            b
+        });
+        assert!(v.verify(&identity, b"x", &Sig([0; 64])).is_err());
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
 use super::hash::Hash256;
@@ -52,6 +52,21 @@ pub struct Ledger {
     header: LedgerHeader,
     hash: Hash256,
     txs: Arc<TxSet>,
+}
+
+/// A ledger is stored as its header and transactions; reading one back checks that they belong
+/// together and recomputes the hash, so stored bytes can never smuggle in a wrong cached hash.
+impl Serialize for Ledger {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.header, &*self.txs).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Ledger {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (header, txs) = <(LedgerHeader, TxSet)>::deserialize(deserializer)?;
+        Ledger::from_parts(header, Arc::new(txs)).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Why a ledger received from elsewhere is refused.
@@ -190,5 +205,20 @@ mod tests {
             l1
         );
         assert!(Ledger::from_parts(l1.header().clone(), Arc::new(TxSet::empty())).is_err());
+    }
+
+    #[test]
+    fn serde_rebuilds_and_checks_the_ledger() {
+        let p = ConsensusParams::mainnet();
+        let g = Ledger::genesis(&p);
+        let txs = Arc::new(TxSet::new([Tx::new("a").unwrap()]));
+        let l1 = Ledger::next(&g, txs, Time(10_000), true, 10_000);
+        let bytes = postcard::to_allocvec(&l1).unwrap();
+        let back: Ledger = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, l1);
+        assert_eq!(back.hash(), l1.hash());
+        // Transactions that do not match the header are refused.
+        let forged = postcard::to_allocvec(&(l1.header(), TxSet::empty())).unwrap();
+        assert!(postcard::from_bytes::<Ledger>(&forged).is_err());
     }
 }

@@ -71,7 +71,7 @@ pub struct AvalancheCutoff {
 }
 
 /// All protocol durations (milliseconds) and thresholds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsensusParams {
     /// Validations signed more than this before our time are stale (validationVALID_WALL).
     pub validation_valid_wall_ms: i64,

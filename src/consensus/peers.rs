@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::hash::Hash256;
 use super::keys::NodeId;
@@ -18,9 +18,13 @@ use super::time::Time;
 
 /// A peer's position as we hold it: the verified proposal and when we received it (staleness
 /// is judged by our receipt time, not the sender's clock).
-#[derive(Debug, Clone)]
+///
+/// Serialized for engine checkpoints only: reading one back does not verify the signature
+/// again (see `VerifiedProposal::restored`), so never decode one from network bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerPosition {
     /// The verified proposal.
+    #[serde(with = "crate::consensus::engine::checkpoint::verified_proposal")]
     pub proposal: VerifiedProposal,
     /// When we received it (our clock).
     pub received: Time,
@@ -34,7 +38,7 @@ impl PeerPosition {
 }
 
 /// Counters and last-known facts about one peer, for the dashboard and reports.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PeerStats {
     /// Whether the peer is on our UNL.
     pub trusted: bool,
@@ -59,7 +63,7 @@ pub struct PeerStats {
 }
 
 /// The displayable fields of a proposal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProposalSummary {
     /// Ledger it builds on.
     pub prev_ledger: Hash256,
@@ -90,8 +94,8 @@ impl ProposalSummary {
 /// of fresh keys cannot grow memory.
 const MAX_UNTRUSTED: usize = 1024;
 
-/// Peer positions, replay buffers and statistics.
-#[derive(Debug, Default)]
+/// Peer positions, replay buffers and statistics. Serialized for engine checkpoints.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct PeerTracker {
     stats: BTreeMap<NodeId, PeerStats>,
     recent: BTreeMap<NodeId, VecDeque<PeerPosition>>,
@@ -138,6 +142,24 @@ impl PeerTracker {
             self.stats.remove(&v);
             self.untrusted_count -= 1;
         }
+    }
+
+    /// What is out of step in a tracker read back from a checkpoint, if anything: positions
+    /// filed under another signer, or a wrong count of untrusted signers.
+    pub(crate) fn inconsistency(&self) -> Option<String> {
+        let untrusted = self.stats.values().filter(|s| !s.trusted).count();
+        if untrusted != self.untrusted_count {
+            return Some(format!(
+                "the peer tracker counts {} untrusted signers but holds {untrusted}",
+                self.untrusted_count
+            ));
+        }
+        let misfiled = self.current.iter().any(|(id, p)| p.get().node != *id)
+            || self
+                .recent
+                .iter()
+                .any(|(id, buf)| buf.iter().any(|p| p.get().node != *id));
+        misfiled.then(|| "a peer position is filed under another signer".to_string())
     }
 
     /// Counts a refusal against `node`.

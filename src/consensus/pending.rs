@@ -4,6 +4,9 @@
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use super::tx::{Tx, TxId};
 
 /// How many recently validated ids are remembered to refuse late copies.
@@ -91,6 +94,40 @@ impl PendingPool {
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
         self.txs.is_empty()
+    }
+}
+
+/// Stored (for engine checkpoints) as the pending transactions in id order, the capacity and the
+/// validated ids oldest first; the lookup set of validated ids is rebuilt from that list.
+impl Serialize for PendingPool {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let txs: Vec<&Tx> = self.txs.values().collect();
+        (txs, self.capacity, &self.validated_order).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PendingPool {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (txs, capacity, validated_order) =
+            <(Vec<Tx>, usize, VecDeque<TxId>)>::deserialize(deserializer)?;
+        let validated: HashSet<TxId> = validated_order.iter().copied().collect();
+        if validated.len() != validated_order.len() {
+            return Err(D::Error::custom(
+                "pending pool: a validated id is listed twice",
+            ));
+        }
+        let txs: BTreeMap<TxId, Tx> = txs.into_iter().map(|t| (t.id(), t)).collect();
+        if txs.keys().any(|id| validated.contains(id)) {
+            return Err(D::Error::custom(
+                "pending pool: a transaction is both pending and validated",
+            ));
+        }
+        Ok(PendingPool {
+            txs,
+            capacity,
+            validated,
+            validated_order,
+        })
     }
 }
 

@@ -118,6 +118,13 @@ impl VerifiedProposal {
     pub(crate) fn own(signed: SignedProposal) -> VerifiedProposal {
         VerifiedProposal(Arc::new(signed))
     }
+
+    /// Re-wraps a proposal read back from an engine checkpoint, *without* checking its
+    /// signature again: it was verified before it entered the engine whose state was saved, and
+    /// a checkpoint is our own CRC-protected file. Never use this for bytes from the network.
+    pub(crate) fn restored(signed: SignedProposal) -> VerifiedProposal {
+        VerifiedProposal(Arc::new(signed))
+    }
 }
 
 #[cfg(test)]

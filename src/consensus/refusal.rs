@@ -6,7 +6,9 @@ use std::fmt;
 use serde::Serialize;
 
 /// The reason a message was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Refusal {
     /// Exactly this message was already taken.
@@ -103,7 +105,7 @@ impl fmt::Display for Refusal {
 }
 
 /// What the engine made of one input: taken (relay it) or refused (and why).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Taken; a gossip layer should forward it.

@@ -1,12 +1,12 @@
 //! The two pure decisions at the heart of a round, as rippled states them
 //! (`shouldCloseLedger`, `checkConsensus`), so they can be tested against rippled's own tables.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::params::ConsensusParams;
 
 /// Outcome of the consensus check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsensusState {
     /// Keep going.

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use super::hash::Hash256;
 use super::tx::{Tx, TxId};
 
@@ -141,6 +143,20 @@ impl TxSet {
     }
 }
 
+/// A set is stored as its transactions (in id order) and nothing else: reading one back
+/// rebuilds it and recomputes its id, so stored bytes can never pair a set with a wrong id.
+impl Serialize for TxSet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.txs.values())
+    }
+}
+
+impl<'de> Deserialize<'de> for TxSet {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<Tx>::deserialize(deserializer).map(TxSet::new)
+    }
+}
+
 /// The id of a set holding exactly `ids` (which must be sorted, as a `BTreeMap`'s keys are).
 pub fn set_id<'a>(ids: impl Iterator<Item = &'a TxId>) -> Hash256 {
     use sha2::{Digest, Sha512};
@@ -172,6 +188,17 @@ mod tests {
         assert_ne!(a.id(), a.with(tx("c")).id());
         assert_eq!(a.with(tx("c")).without(&tx("c").id()).id(), a.id());
         assert_ne!(TxSet::empty().id(), a.id());
+    }
+
+    #[test]
+    fn serde_recomputes_the_id() {
+        let a = TxSet::new([tx("a"), tx("b")]);
+        let bytes = postcard::to_allocvec(&a).unwrap();
+        let back: TxSet = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, a);
+        // The bytes are just the transactions: the same as a list of them.
+        let as_list: Vec<Tx> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(as_list.len(), 2);
     }
 
     #[test]

@@ -111,10 +111,17 @@ impl VerifiedUnl {
     pub fn signed(&self) -> &Arc<SignedUnl> {
         &self.0
     }
+
+    /// Re-wraps an announcement read back from an engine checkpoint, *without* checking it
+    /// again: it was verified before it entered the engine whose state was saved, and a
+    /// checkpoint is our own CRC-protected file. Never use this for bytes from the network.
+    pub(crate) fn restored(signed: SignedUnl) -> VerifiedUnl {
+        VerifiedUnl(Arc::new(signed))
+    }
 }
 
 /// Our overlap with one trusted validator's list, against the bound.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverlapCheck {
     /// The other validator.
     pub validator: NodeId,

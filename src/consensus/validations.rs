@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use serde::{Deserialize, Serialize};
+
 use super::hash::Hash256;
 use super::keys::NodeId;
 use super::ledger::Seq;
@@ -14,14 +16,14 @@ use super::time::Time;
 use super::validation::Validation;
 
 /// What one validator signed at one sequence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Signed {
     ledger: Hash256,
     full: bool,
     seen: Time,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct NodeValidations {
     by_seq: BTreeMap<Seq, Signed>,
     latest_seq: Option<Seq>,
@@ -45,12 +47,13 @@ pub enum AddOutcome {
     Old,
 }
 
-/// Trusted validations and quorum arithmetic.
-#[derive(Debug, Clone)]
+/// Trusted validations and quorum arithmetic. Serialized for engine checkpoints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ValidationTracker {
     unl: BTreeSet<NodeId>,
     quorum: usize,
     nodes: BTreeMap<NodeId, NodeValidations>,
+    #[serde(with = "crate::consensus::engine::checkpoint::sorted_map")]
     by_ledger: HashMap<Hash256, (Seq, BTreeSet<NodeId>)>,
     equivocated: BTreeSet<(Seq, NodeId)>,
     low: Seq,

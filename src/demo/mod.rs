@@ -32,6 +32,8 @@ pub struct DemoOptions {
     pub tx_interval: Duration,
     /// Where stores go (a fresh temporary directory by default, removed at exit).
     pub data_dir: Option<PathBuf>,
+    /// Record every node's engine into `DIR/nI.rec` (for `cpeers replay`).
+    pub record: Option<PathBuf>,
 }
 
 impl Default for DemoOptions {
@@ -41,6 +43,7 @@ impl Default for DemoOptions {
             profile: Profile::Mainnet,
             tx_interval: Duration::from_millis(700),
             data_dir: None,
+            record: None,
         }
     }
 }
@@ -149,6 +152,12 @@ impl Demo {
                 start_timeout: Duration::from_millis(params.ledger_idle_interval_ms as u64),
                 headless: false,
                 clock_skew_ms: 0,
+                record: opts.record.as_ref().map(|d| {
+                    (
+                        d.join(format!("n{i}.rec")),
+                        crate::record::RecordOptions::default(),
+                    )
+                }),
             };
             let handle = node::start(settings.clone(), key.clone())
                 .await
@@ -192,6 +201,7 @@ impl Demo {
             commands: h.commands.clone(),
             events: h.events.subscribe(),
             snapshot: h.snapshot.clone(),
+            playback: None,
         })
     }
 

@@ -152,7 +152,9 @@ fn score_thresholds() -> PeerScoreThresholds {
 
 /// Builds the swarm for `key` (the validator key doubles as the libp2p identity).
 pub fn build_swarm(key: &NodeKey, cfg: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
-    let keypair = libp2p_keypair(key);
+    let keypair = libp2p_keypair(key).ok_or_else(|| {
+        NetError::Config("a stand-in key (replay) has no network identity".to_string())
+    })?;
     let topics = Topics::new(cfg.network_id);
     let gossip_config = gossipsub::ConfigBuilder::default()
         .validation_mode(ValidationMode::Strict)

@@ -83,6 +83,12 @@ pub enum IdentityError {
         /// The path.
         path: PathBuf,
     },
+    /// A stand-in key (replay) has no secret, so it can never be written as a key file.
+    #[error("{path}: a stand-in key has no secret and cannot be written as a key file", path = .path.display())]
+    StandIn {
+        /// The key file that was to be written.
+        path: PathBuf,
+    },
     /// `keygen` without `force` found a key already there; replacing it would change the
     /// validator's identity.
     #[error(
@@ -185,11 +191,12 @@ pub fn keygen(path: &Path, force: bool) -> Result<KeyInfo, IdentityError> {
 }
 
 /// The libp2p identity for `key`: the same secret, so the swarm's PeerId names this validator.
-pub fn libp2p_keypair(key: &NodeKey) -> Keypair {
+/// `None` for a stand-in key (replay), which has no secret and so no network identity.
+pub fn libp2p_keypair(key: &NodeKey) -> Option<Keypair> {
     // `try_from_bytes` zeroes the copy it is given.
-    let secret = ed25519::SecretKey::try_from_bytes(key.secret())
+    let secret = ed25519::SecretKey::try_from_bytes(key.secret()?)
         .expect("32 bytes are always a valid ed25519 secret key");
-    Keypair::from(ed25519::Keypair::from(secret))
+    Some(Keypair::from(ed25519::Keypair::from(secret)))
 }
 
 /// The PeerId a node holding the key `node` has; `None` if the bytes are not an ed25519 point
@@ -213,7 +220,9 @@ pub fn node_id_of(peer: &PeerId) -> Option<NodeId> {
 }
 
 fn ed25519_public(key: &NodeKey) -> PublicKey {
-    libp2p_keypair(key).public()
+    let public = ed25519::PublicKey::try_from_bytes(&key.id().0)
+        .expect("a generated key's public key is a valid ed25519 point");
+    PublicKey::from(public)
 }
 
 fn generate() -> NodeKey {
@@ -272,11 +281,12 @@ fn parse_key_file(bytes: &[u8]) -> Result<[u8; 32], String> {
     secret.ok_or_else(|| "no `secret = \"<64 hex digits>\"` line".to_string())
 }
 
-fn key_file_text(key: &NodeKey) -> Vec<u8> {
-    let mut secret = key.secret();
+/// The key file's content; `None` for a stand-in key, which has no secret to write.
+fn key_file_text(key: &NodeKey) -> Option<Vec<u8>> {
+    let mut secret = key.secret()?;
     let text = format!("{WARNING}\nsecret = \"{}\"\n", hex(&secret)).into_bytes();
     wipe(&mut secret);
-    text
+    Some(text)
 }
 
 /// Creates the key's directory (0700 for directories we create: it holds a secret).
@@ -297,6 +307,11 @@ fn create_parent_dir(path: &Path) -> Result<(), IdentityError> {
 
 /// Writes `key` to a file that must not exist yet, 0600 from creation.
 fn write_new(path: &Path, key: &NodeKey) -> Result<(), IdentityError> {
+    if key.is_stand_in() {
+        return Err(IdentityError::StandIn {
+            path: path.to_path_buf(),
+        });
+    }
     let file = match OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -367,7 +382,11 @@ fn fill(mut file: File, path: &Path, key: &NodeKey) -> Result<(), IdentityError>
     // The umask can only clear bits; this makes the mode exactly 0600 whatever it is.
     file.set_permissions(fs::Permissions::from_mode(0o600))
         .map_err(io_err("set the key file's mode"))?;
-    let mut text = key_file_text(key);
+    let Some(mut text) = key_file_text(key) else {
+        return Err(IdentityError::StandIn {
+            path: path.to_path_buf(),
+        });
+    };
     let written = file.write_all(&text);
     wipe(&mut text);
     written.map_err(io_err("write the key file"))?;
@@ -426,6 +445,7 @@ mod tests {
         assert!(!created);
         assert_eq!(again.id(), key.id());
         assert_eq!(again.secret(), key.secret());
+        assert!(key.secret().is_some());
         assert_eq!(load(&path).unwrap().id(), key.id());
     }
 
@@ -443,7 +463,7 @@ mod tests {
                 msg.contains(&format!("chmod 600 {}", path.display())),
                 "{msg}"
             );
-            assert!(!msg.contains(&hex(&key.secret())));
+            assert!(!msg.contains(&hex(&key.secret().unwrap())));
             // load_or_create must refuse too, never replace the key.
             assert!(load_or_create(&path).is_err());
         }
@@ -516,7 +536,7 @@ mod tests {
             0o600,
         );
         let key = load(&path).unwrap();
-        assert_eq!(hex(&key.secret()), good);
+        assert_eq!(hex(&key.secret().unwrap()), good);
     }
 
     #[test]
@@ -577,12 +597,29 @@ mod tests {
     #[test]
     fn libp2p_identity_is_the_validator_key() {
         let key = NodeKey::from_secret([42; 32]);
-        let kp = libp2p_keypair(&key);
+        let kp = libp2p_keypair(&key).unwrap();
         let public = kp.public().try_into_ed25519().unwrap();
         assert_eq!(NodeId(public.to_bytes()), key.id());
         assert_eq!(Some(kp.public().to_peer_id()), peer_id_of(&key.id()));
+        assert_eq!(ed25519_public(&key), kp.public());
         // Signatures made by either side verify as the other's.
         let sig = key.sign(b"msg");
         assert!(kp.public().verify(b"msg", &sig.0));
+    }
+
+    #[test]
+    fn a_stand_in_key_has_no_network_identity_and_is_never_written() {
+        let dir = TempDir::new("stand-in");
+        let stand_in = NodeKey::stand_in(NodeKey::from_secret([42; 32]).id());
+        assert!(libp2p_keypair(&stand_in).is_none());
+        let path = dir.0.join("validator.key");
+        let err = write_new(&path, &stand_in).unwrap_err();
+        assert!(matches!(err, IdentityError::StandIn { .. }), "{err}");
+        assert!(!path.exists(), "no file is left behind");
+        assert!(matches!(
+            replace(&path, &stand_in),
+            Err(IdentityError::StandIn { .. })
+        ));
+        assert!(!path.exists());
     }
 }

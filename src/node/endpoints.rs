@@ -1,6 +1,6 @@
 //! `endpoints.json` in the data directory: where a running node can be reached (its PeerId,
-//! listen addresses, admin endpoint). Written once the listeners are up, so scripts and tests
-//! can start nodes on ephemeral ports and still find them.
+//! listen addresses, admin and metrics endpoints). Written once the listeners are up, so scripts
+//! and tests can start nodes on ephemeral ports and still find them.
 
 use std::io;
 use std::path::PathBuf;
@@ -18,6 +18,8 @@ pub struct Endpoints {
     pub listen: Vec<String>,
     /// Admin endpoint, when enabled.
     pub admin: Option<String>,
+    /// Prometheus metrics endpoint (`GET /metrics`), when enabled.
+    pub metrics: Option<String>,
     /// Process id, to tell a stale file from a live node.
     pub pid: u32,
     #[serde(skip)]

@@ -114,6 +114,8 @@ pub enum NodeEvent {
     },
     /// Something an operator should see (also logged).
     Warning(String),
+    /// Replay only: playback went back in time; forget everything shown and start over.
+    Rewound,
 }
 
 /// One connected peer, as the peers panel shows it.

@@ -16,7 +16,9 @@ mod fetch;
 mod guard;
 pub mod latency;
 mod links;
+pub mod metrics;
 mod runtime;
+pub mod status_text;
 
 use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
@@ -78,6 +80,8 @@ pub struct NodeSettings {
     pub headless: bool,
     /// Offset added to the clock (demo: clock-skew a node).
     pub clock_skew_ms: i64,
+    /// Flight recording: the file and its rotation.
+    pub record: Option<(PathBuf, crate::record::RecordOptions)>,
 }
 
 impl NodeSettings {
@@ -98,6 +102,7 @@ impl NodeSettings {
             start_timeout: Duration::from_millis(params.ledger_idle_interval_ms as u64),
             headless,
             clock_skew_ms: 0,
+            record: None,
         }
     }
 }
@@ -122,6 +127,12 @@ pub enum NodeError {
     /// The admin endpoint.
     #[error(transparent)]
     Admin(#[from] admin::AdminError),
+    /// The metrics endpoint.
+    #[error(transparent)]
+    Metrics(#[from] metrics::MetricsError),
+    /// The flight recording.
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
     /// The endpoints file.
     #[error("cannot write {path}: {source}")]
     Endpoints {
@@ -146,8 +157,11 @@ pub struct NodeHandle {
     pub node_id: NodeId,
     /// The admin endpoint, when enabled.
     pub admin_addr: Option<SocketAddr>,
+    /// The metrics endpoint, when enabled.
+    pub metrics_addr: Option<SocketAddr>,
     task: JoinHandle<()>,
     _admin: Option<admin::AdminServer>,
+    _metrics: Option<metrics::MetricsServer>,
 }
 
 impl NodeHandle {
@@ -176,6 +190,15 @@ impl NodeHandle {
 
 /// Starts a node with `key` (which is both its validator key and its libp2p identity).
 pub async fn start(settings: NodeSettings, key: NodeKey) -> Result<NodeHandle, NodeError> {
+    start_with_metrics(settings, key, None).await
+}
+
+/// [`start`], also serving Prometheus metrics (`GET /metrics`) on `metrics` when given.
+pub async fn start_with_metrics(
+    settings: NodeSettings,
+    key: NodeKey,
+    metrics: Option<SocketAddr>,
+) -> Result<NodeHandle, NodeError> {
     let store = Arc::new(
         tokio::task::spawn_blocking({
             let dir = settings.data_dir.clone();
@@ -211,6 +234,23 @@ pub async fn start(settings: NodeSettings, key: NodeKey) -> Result<NodeHandle, N
         Some(key.clone()),
         from,
     );
+    let recorder = match &settings.record {
+        Some((path, opts)) => {
+            let header = crate::record::Header {
+                cpeers_version: env!("CARGO_PKG_VERSION").to_string(),
+                node: key.id(),
+                name: key.id().short(),
+                network_id: settings.network_id,
+                source: "node".into(),
+                segment: 0,
+                started_at: runtime::wall_time(settings.clock_skew_ms),
+            };
+            let r = crate::record::Recorder::create(path, *opts, header, engine.checkpoint())?;
+            info!(path = %path.display(), "flight recorder on");
+            Some(r)
+        }
+        None => None,
+    };
     // Enough trusted peers to reach quorum with us; an observer needs one.
     let mut trusted_peers = unl.clone();
     trusted_peers.remove(&key.id());
@@ -283,11 +323,29 @@ pub async fn start(settings: NodeSettings, key: NodeKey) -> Result<NodeHandle, N
     if let Some(a) = admin_addr {
         info!(%a, "admin endpoint");
     }
+    let (metrics_hook, metrics_server) = match metrics {
+        Some(addr) => {
+            let (hook, state) = metrics::new();
+            let server = metrics::serve(addr, snap_rx.clone(), state)?;
+            info!(addr = %server.addr(), "metrics endpoint (GET /metrics)");
+            if crate::config::metrics_exposed(server.addr()) {
+                warn!(
+                    addr = %server.addr(),
+                    "the metrics endpoint is reachable from the network: anyone who can connect \
+                     sees this node's peers and traffic (bind it to 127.0.0.1 or firewall it)"
+                );
+            }
+            (Some(hook), Some(server))
+        }
+        None => (None, None),
+    };
+    let metrics_addr = metrics_server.as_ref().map(|m| m.addr());
     let endpoints = Endpoints {
         peer_id: peer_id.to_string(),
         public_key: key.id().to_hex(),
         listen: vec![],
         admin: admin_addr.map(|a| a.to_string()),
+        metrics: metrics_addr.map(|a| a.to_string()),
         pid: std::process::id(),
         path: settings.data_dir.join(endpoints::FILE_NAME),
     };
@@ -295,7 +353,10 @@ pub async fn start(settings: NodeSettings, key: NodeKey) -> Result<NodeHandle, N
         path: endpoints.path.clone(),
         source,
     })?;
-    debug_assert_eq!(libp2p_keypair(&key).public().to_peer_id(), peer_id);
+    debug_assert_eq!(
+        libp2p_keypair(&key).map(|k| k.public().to_peer_id()),
+        Some(peer_id)
+    );
 
     let runtime = Runtime {
         engine,
@@ -336,6 +397,9 @@ pub async fn start(settings: NodeSettings, key: NodeKey) -> Result<NodeHandle, N
         held: VecDeque::new(),
         key: key.clone(),
         guard: Default::default(),
+        metrics: metrics_hook,
+        recorder,
+        recorder_reported: false,
     };
     let task = tokio::spawn(runtime.run());
     Ok(NodeHandle {
@@ -345,7 +409,9 @@ pub async fn start(settings: NodeSettings, key: NodeKey) -> Result<NodeHandle, N
         peer_id,
         node_id: key.id(),
         admin_addr,
+        metrics_addr,
         task,
         _admin: admin_server,
+        _metrics: metrics_server,
     })
 }

@@ -73,6 +73,12 @@ pub(super) struct Runtime {
     pub(super) held: VecDeque<(Instant, PeerId, gossipsub::MessageId, gossipsub::Message)>,
     pub(super) key: crate::consensus::NodeKey,
     pub(super) guard: super::guard::Guard,
+    /// Prometheus recorders, when `--metrics` is on.
+    pub(super) metrics: Option<super::metrics::MetricsHook>,
+    /// The flight recorder, when `--record` is on.
+    pub(super) recorder: Option<crate::record::Recorder>,
+    /// Whether a recorder failure was reported to the operator.
+    pub(super) recorder_reported: bool,
 }
 
 fn acceptance(v: Verdict) -> MessageAcceptance {
@@ -83,16 +89,24 @@ fn acceptance(v: Verdict) -> MessageAcceptance {
     }
 }
 
+/// The node's clock: wall time plus a deliberate skew (demo).
+pub(super) fn wall_time(skew_ms: i64) -> Time {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    Time(ms + skew_ms)
+}
+
 impl Runtime {
     fn now(&self) -> Time {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        Time(ms + self.clock_skew_ms)
+        wall_time(self.clock_skew_ms)
     }
 
     fn event(&self, e: NodeEvent) {
+        if let Some(m) = &self.metrics {
+            m.node_event(&e); // ledger interval and round time histograms
+        }
         // No receiver is fine: nobody is watching.
         let _ = self.events.send(e);
     }
@@ -122,15 +136,41 @@ impl Runtime {
             }
         }
         info!("node stopping");
+        self.flush_recorder();
         self.publish_snapshot();
     }
 
     fn handle(&mut self, input: Input) -> Verdict {
         let now = self.now();
+        if let Some(r) = self.recorder.as_mut() {
+            r.input(now, &input);
+        }
         let v = self.engine.handle(now, input);
         self.drain();
+        if let Some(r) = self.recorder.as_mut() {
+            r.verdict(v);
+            if r.wants_rotation() {
+                r.rotate(self.engine.checkpoint(), now);
+            }
+        }
         self.dirty = true;
         v
+    }
+
+    /// Hands recorded frames to the OS and tells the operator, once, if recording stopped.
+    fn flush_recorder(&mut self) {
+        let Some(r) = self.recorder.as_mut() else {
+            return;
+        };
+        r.flush();
+        if let Some(why) = r.failure().map(str::to_string)
+            && !self.recorder_reported
+        {
+            self.recorder_reported = true;
+            self.warn(format!(
+                "flight recorder stopped (consensus continues): {why}"
+            ));
+        }
     }
 
     fn on_tick(&mut self) {
@@ -146,6 +186,7 @@ impl Runtime {
             }
         }
         self.handle(Input::Tick);
+        self.flush_recorder();
         self.retry_publishes();
         for (peer, addrs) in self.links.due_redials(Instant::now()) {
             let opts = DialOpts::peer_id(peer)
@@ -228,6 +269,9 @@ impl Runtime {
     fn drain(&mut self) {
         let mut validated: Vec<Arc<Ledger>> = Vec::new();
         while let Some(out) = self.engine.poll_output() {
+            if let Some(r) = self.recorder.as_mut() {
+                r.output(&out);
+            }
             if !matches!(out, Output::LedgerFullyValidated(_)) && !validated.is_empty() {
                 self.commit_validated(std::mem::take(&mut validated));
             }
@@ -471,6 +515,9 @@ impl Runtime {
     // ---- network ---------------------------------------------------------------------------
 
     fn on_swarm(&mut self, ev: SwarmEvent<BehaviourEvent>) {
+        if let Some(m) = &self.metrics {
+            m.swarm(&ev);
+        }
         match ev {
             SwarmEvent::NewListenAddr { address, .. } => {
                 info!(%address, "listening");
@@ -524,6 +571,9 @@ impl Runtime {
     }
 
     fn on_behaviour(&mut self, ev: BehaviourEvent) {
+        if let Some(m) = &self.metrics {
+            m.behaviour(&ev); // gossipsub, identify, ping
+        }
         match ev {
             BehaviourEvent::Gossipsub(g) => self.on_gossipsub(g),
             BehaviourEvent::Sync(s) => self.on_sync(s),

@@ -154,6 +154,21 @@ pub struct Simulation {
     events: u64,
     trace: bool,
     started: bool,
+    tap: Option<Tap>,
+    /// Flight recorders, one per node, when recording (`cpeers sim --record DIR`).
+    recorders: Vec<Option<crate::record::Recorder>>,
+}
+
+/// What one node's engine was given and what it emitted while tapped ([`Simulation::tap`]):
+/// enough to feed another engine the same inputs and compare what it does.
+#[derive(Debug, Default)]
+pub struct Tap {
+    /// The tapped node's index.
+    pub node: usize,
+    /// Every input, with the time the engine was given it, in order.
+    pub inputs: Vec<(Time, Input)>,
+    /// Every output, in order.
+    pub outputs: Vec<Output>,
 }
 
 /// Derives node `i`'s key from the seed (deterministic, distinct per node and seed).
@@ -219,6 +234,8 @@ impl Simulation {
             events: 0,
             trace: false,
             started: false,
+            tap: None,
+            recorders: Vec::new(),
             sc,
         };
         let g = sim.params.ledger_granularity_ms as u64;
@@ -273,7 +290,7 @@ impl Simulation {
             self.started = true;
             for i in 0..self.nodes.len() {
                 let now = self.local_time(i);
-                self.nodes[i].engine.handle(now, Input::Start);
+                self.feed(i, now, Input::Start);
                 self.drain(i);
             }
         }
@@ -310,7 +327,7 @@ impl Simulation {
             return None;
         }
         let now = self.local_time(i);
-        let v = self.nodes[i].engine.handle(now, input);
+        let v = self.feed(i, now, input);
         self.drain(i);
         Some(v)
     }
@@ -339,6 +356,75 @@ impl Simulation {
     /// Prints every engine output with its time and node to stderr (`cpeers sim --trace`).
     pub fn set_trace(&mut self, on: bool) {
         self.trace = on;
+    }
+
+    /// Starts recording node `name`'s inputs and outputs (replacing any earlier tap); false if
+    /// there is no such node. A tap does not follow a node across a crash and restart.
+    pub fn tap(&mut self, name: &str) -> bool {
+        let Some(node) = self.sc.node_index(name) else {
+            return false;
+        };
+        self.tap = Some(Tap {
+            node,
+            ..Tap::default()
+        });
+        true
+    }
+
+    /// Stops tapping and returns what was recorded.
+    pub fn take_tap(&mut self) -> Option<Tap> {
+        self.tap.take()
+    }
+
+    /// Gives node `i`'s engine one input (recording it if the node is tapped or recorded).
+    fn feed(&mut self, i: usize, now: Time, input: Input) -> crate::consensus::Verdict {
+        if let Some(t) = self.tap.as_mut().filter(|t| t.node == i) {
+            t.inputs.push((now, input.clone()));
+        }
+        if let Some(Some(r)) = self.recorders.get_mut(i) {
+            r.input(now, &input);
+        }
+        let v = self.nodes[i].engine.handle(now, input);
+        if let Some(Some(r)) = self.recorders.get_mut(i) {
+            r.verdict(v);
+        }
+        v
+    }
+
+    /// Records every node's engine into `dir/<node>.rec` from now on, each file replayable with
+    /// `cpeers replay` (restarts are recorded as fresh checkpoints).
+    pub fn record_to(&mut self, dir: &std::path::Path) -> Result<(), crate::record::RecordError> {
+        let mut recorders = Vec::new();
+        for i in 0..self.nodes.len() {
+            let name = self.sc.nodes[i].name.clone();
+            let header = crate::record::Header {
+                cpeers_version: env!("CARGO_PKG_VERSION").to_string(),
+                node: self.nodes[i].key.id(),
+                name: name.clone(),
+                network_id: SIM_NETWORK_ID,
+                source: format!("sim {} seed {}", self.sc.name, self.sc.seed),
+                segment: 0,
+                started_at: self.local_time(i),
+            };
+            recorders.push(Some(crate::record::Recorder::create(
+                &dir.join(format!("{name}.rec")),
+                crate::record::RecordOptions {
+                    max_bytes: u64::MAX,
+                    keep: 0,
+                },
+                header,
+                self.nodes[i].engine.checkpoint(),
+            )?));
+        }
+        self.recorders = recorders;
+        Ok(())
+    }
+
+    /// Writes out what the recorders hold (also done when the simulation is dropped).
+    pub fn flush_recordings(&mut self) {
+        for r in self.recorders.iter_mut().flatten() {
+            r.flush();
+        }
     }
 
     /// Events processed so far (for benchmarks).
@@ -375,7 +461,7 @@ impl Simulation {
                     return;
                 }
                 let now = self.local_time(node);
-                self.nodes[node].engine.handle(now, Input::Tick);
+                self.feed(node, now, Input::Tick);
                 self.drain(node);
                 let g = self.params.ledger_granularity_ms as u64;
                 self.schedule(self.now + g, Ev::Tick { node, generation });
@@ -400,7 +486,8 @@ impl Simulation {
                         continue;
                     }
                     let now = self.local_time(node);
-                    self.nodes[node].engine.handle(
+                    self.feed(
+                        node,
                         now,
                         Input::Command(crate::consensus::Command::Submit(txs.clone())),
                     );
@@ -467,12 +554,16 @@ impl Simulation {
         };
         let node = &mut self.nodes[n];
         node.engine = Engine::new(cfg, Some(node.key.clone()), from);
+        if let Some(Some(r)) = self.recorders.get_mut(n) {
+            r.restarted(self.nodes[n].engine.checkpoint());
+        }
+        let node = &mut self.nodes[n];
         node.live = true;
         node.generation += 1;
         let generation = node.generation;
         self.rebuild_topology();
         let now = self.local_time(n);
-        self.nodes[n].engine.handle(now, Input::Start);
+        self.feed(n, now, Input::Start);
         self.drain(n);
         let g = self.params.ledger_granularity_ms as u64;
         self.schedule(
@@ -536,30 +627,26 @@ impl Simulation {
         let silent = self.nodes[to].byzantine == Some(Behaviour::Silent);
         match msg {
             SimMsg::Proposal(p) => {
-                self.nodes[to].engine.handle(now, Input::Proposal(p));
+                self.feed(to, now, Input::Proposal(p));
             }
             SimMsg::Validation(v) => {
-                self.nodes[to].engine.handle(now, Input::Validation(v));
+                self.feed(to, now, Input::Validation(v));
             }
             SimMsg::Txs(txs) => {
-                self.nodes[to]
-                    .engine
-                    .handle(now, Input::Txs((*txs).clone()));
+                self.feed(to, now, Input::Txs((*txs).clone()));
             }
             SimMsg::Unl(u) => {
-                self.nodes[to].engine.handle(now, Input::Unl(u));
+                self.feed(to, now, Input::Unl(u));
             }
             SimMsg::Refused(why, claimed) => {
-                self.nodes[to]
-                    .engine
-                    .handle(now, Input::Refused { from: claimed, why });
+                self.feed(to, now, Input::Refused { from: claimed, why });
             }
             SimMsg::TxSet(set) => {
-                self.nodes[to].engine.handle(now, Input::TxSet(set));
+                self.feed(to, now, Input::TxSet(set));
             }
             SimMsg::Ledgers(list) => {
                 for l in list {
-                    self.nodes[to].engine.handle(now, Input::Ledger(l));
+                    self.feed(to, now, Input::Ledger(l));
                 }
             }
             SimMsg::TxSetRequest(id) => {
@@ -614,6 +701,12 @@ impl Simulation {
     /// Carries out everything node `i`'s engine asked for.
     fn drain(&mut self, i: usize) {
         while let Some(out) = self.nodes[i].engine.poll_output() {
+            if let Some(t) = self.tap.as_mut().filter(|t| t.node == i) {
+                t.outputs.push(out.clone());
+            }
+            if let Some(Some(r)) = self.recorders.get_mut(i) {
+                r.output(&out);
+            }
             if self.trace {
                 self.trace_output(i, &out);
             }

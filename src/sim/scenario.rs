@@ -321,7 +321,11 @@ impl Resolver<'_> {
                 None => all_validators.clone(),
                 Some(list) => {
                     let mut unl = Vec::new();
+                    let mut seen = std::collections::BTreeSet::new();
                     for t in list {
+                        if !seen.insert(t.get_ref().as_str()) {
+                            continue;
+                        }
                         let Some(m) = members.get(t.get_ref()) else {
                             return Err(self
                                 .err(t.span(), format!("trusts unknown group {:?}", t.get_ref())));
@@ -373,9 +377,13 @@ impl Resolver<'_> {
             ))
         };
         let target_list = |list: &[Spanned<String>]| -> Result<Vec<usize>, TomlError> {
+            // Each name once: a list repeating a big group must not expand it again and again.
+            let mut seen = std::collections::BTreeSet::new();
             let mut out = Vec::new();
             for s in list {
-                out.extend(targets(s)?);
+                if seen.insert(s.get_ref().as_str()) {
+                    out.extend(targets(s)?);
+                }
             }
             out.sort_unstable();
             out.dedup();

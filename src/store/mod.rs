@@ -378,6 +378,13 @@ impl Store {
                 );
             }
             NodeEvent::Warning(w) => self.log_line(now, Level::Warn, w.clone()),
+            NodeEvent::Rewound => {
+                let aliases = std::mem::take(&mut self.aliases);
+                let version = self.version;
+                *self = Store::new(self.limits);
+                self.aliases = aliases;
+                self.version = version + 1;
+            }
             NodeEvent::ConsensusStarted { trusted_peers } => {
                 self.log_line(
                     now,

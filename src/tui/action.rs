@@ -32,6 +32,8 @@ pub enum Action {
     InspectComposer,
     /// Demo trouble.
     Demo(DemoAction),
+    /// Replay playback (play, step, jump, scrub, speed).
+    Playback(crate::record::playback::Control),
     /// Leave.
     Quit,
 }

@@ -208,6 +208,8 @@ pub enum Overlay {
 pub struct Areas {
     /// Panel rectangles.
     pub panels: BTreeMap<Panel, Rect>,
+    /// The replay bar (replay only).
+    pub replay_bar: Option<Rect>,
 }
 
 /// The dashboard state.
@@ -239,6 +241,8 @@ pub struct App {
     pub message: Option<(Level, String)>,
     /// Where panels were drawn.
     pub areas: RefCell<Areas>,
+    /// Where playback is (`cpeers replay` only; `None` when attached to a node).
+    pub replay: Option<crate::record::playback::PlaybackStatus>,
     submitted: u64,
 }
 
@@ -262,6 +266,7 @@ impl App {
             demo_notes: BTreeMap::new(),
             message: None,
             areas: RefCell::new(Areas::default()),
+            replay: None,
             submitted: 0,
         }
     }
@@ -320,6 +325,11 @@ impl App {
                 _ => {}
             }
             return vec![];
+        }
+        if self.replay.is_some()
+            && let Some(actions) = self.on_replay_key(key)
+        {
+            return actions;
         }
         match key.code {
             KeyCode::Char('q') => return vec![Action::Quit],
@@ -387,6 +397,36 @@ impl App {
             _ => {}
         }
         vec![]
+    }
+
+    /// Replay keys; `None` for keys that mean the same as when attached to a node.
+    fn on_replay_key(&mut self, key: KeyEvent) -> Option<Vec<Action>> {
+        use crate::record::playback::{Control, JumpTo};
+        let control = match key.code {
+            KeyCode::Char(' ') => Control::TogglePlay,
+            KeyCode::Char('n' | '.') => Control::Step,
+            KeyCode::Char('c') => Control::Jump(JumpTo::PhaseChange),
+            KeyCode::Char('f') => Control::Jump(JumpTo::DisputeFlip),
+            KeyCode::Char('l') => Control::Jump(JumpTo::Ledger),
+            KeyCode::Char('m') => Control::Jump(JumpTo::Mismatch),
+            KeyCode::Left => Control::Scrub(-5_000),
+            KeyCode::Right => Control::Scrub(5_000),
+            KeyCode::Char('[') => Control::Scrub(-60_000),
+            KeyCode::Char(']') => Control::Scrub(60_000),
+            KeyCode::Char('{') => Control::Seek(0),
+            KeyCode::Char('}') => Control::Seek(1000),
+            KeyCode::Char('-') => Control::Speed(false),
+            KeyCode::Char('+' | '=') => Control::Speed(true),
+            KeyCode::Char('t' | 'p' | 'o') => {
+                self.say(
+                    Level::Warn,
+                    "a replay is read-only: it shows what the node did (run a node to act)",
+                );
+                return Some(vec![]);
+            }
+            _ => return None,
+        };
+        Some(vec![Action::Playback(control)])
     }
 
     fn selected_peer(&self, store: &Store) -> Option<crate::store::rows::PeerRow> {
@@ -667,10 +707,11 @@ impl App {
         }
     }
 
-    /// Handles a mouse event: a click focuses the panel under it and selects the row.
-    pub fn on_mouse(&mut self, m: MouseEvent, store: &Store) {
+    /// Handles a mouse event: a click focuses the panel under it and selects the row; a click
+    /// on the replay bar seeks there.
+    pub fn on_mouse(&mut self, m: MouseEvent, store: &Store) -> Vec<Action> {
         if self.overlay.is_some() {
-            return;
+            return vec![];
         }
         let MouseEventKind::Down(MouseButton::Left) = m.kind else {
             match m.kind {
@@ -678,9 +719,16 @@ impl App {
                 MouseEventKind::ScrollUp => self.move_selection(store, -1, None),
                 _ => {}
             }
-            return;
+            return vec![];
         };
         let at = Position::new(m.column, m.row);
+        let bar = self.areas.borrow().replay_bar;
+        if let Some(bar) = bar.filter(|b| b.contains(at)) {
+            let permille = u32::from(m.column - bar.x) * 1000 / u32::from(bar.width.max(2) - 1);
+            return vec![Action::Playback(crate::record::playback::Control::Seek(
+                permille,
+            ))];
+        }
         let hit = self
             .areas
             .borrow()
@@ -701,6 +749,7 @@ impl App {
                 self.lists[panel.index()].selected = (offset + row).min(len - 1);
             }
         }
+        vec![]
     }
 }
 

@@ -72,9 +72,11 @@ pub fn draw(f: &mut Frame, app: &App, store: &Store) {
     }
     let attention = store.attention();
     let header_h = 2 + attention.len().min(3) as u16;
-    let [header, body, footer] = Layout::vertical([
+    let bar_h = u16::from(app.replay.is_some());
+    let [header, body, bar, footer] = Layout::vertical([
         Constraint::Length(header_h),
         Constraint::Min(10),
+        Constraint::Length(bar_h),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -100,6 +102,7 @@ pub fn draw(f: &mut Frame, app: &App, store: &Store) {
         a.panels.insert(Panel::Disputes, disputes);
         a.panels.insert(Panel::Ledgers, ledgers);
         a.panels.insert(Panel::Log, log);
+        a.replay_bar = app.replay.as_ref().map(|_| bar);
     }
     panels::peers::draw(f, app, store, peers);
     panels::phase::draw(f, app, store, phase);
@@ -107,6 +110,9 @@ pub fn draw(f: &mut Frame, app: &App, store: &Store) {
     panels::disputes::draw(f, app, store, disputes);
     panels::ledgers::draw(f, app, store, ledgers);
     panels::log::draw(f, app, store, log);
+    if let Some(p) = &app.replay {
+        draw_replay_bar(f, app, p, bar);
+    }
     draw_footer(f, app, footer);
     match &app.overlay {
         None => {}
@@ -147,6 +153,21 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
         spans.push(Span::styled("  Enter keep · Esc clear", t.muted));
     } else if let Some((level, msg)) = &app.message {
         spans.push(Span::styled(msg.clone(), level_style(app, *level)));
+    } else if app.replay.is_some() {
+        let hints: &[(&str, &str)] = &[
+            ("?", "help"),
+            ("space", "play/pause"),
+            ("n", "step"),
+            ("c f l", "next phase/flip/ledger"),
+            ("m", "mismatch"),
+            ("←→ [ ]", "scrub"),
+            ("- +", "speed"),
+            ("q", "quit"),
+        ];
+        for (k, what) in hints {
+            spans.push(Span::styled(format!(" {k}"), t.key));
+            spans.push(Span::styled(format!(" {what} "), t.muted));
+        }
     } else {
         let hints: &[(&str, &str)] = &[
             ("?", "help"),
@@ -169,6 +190,65 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The replay bar: play state, speed, recorded time, a timeline, and the self-check.
+fn draw_replay_bar(
+    f: &mut Frame,
+    app: &App,
+    p: &crate::record::playback::PlaybackStatus,
+    area: Rect,
+) {
+    let t = &app.theme;
+    let state = if p.playing {
+        format!(" ▶ x{} ", speed_text(p.speed))
+    } else {
+        format!(" ❚❚ x{} ", speed_text(p.speed))
+    };
+    let clock = format!(
+        " {} +{:.1}s ",
+        crate::tui::format::clock(p.at),
+        p.at.since(p.span.0) as f64 / 1000.0
+    );
+    let check = match (&p.mismatch, &p.damage) {
+        (Some(_), _) => Span::styled(
+            " MISMATCH (m) ",
+            t.bad.add_modifier(ratatui::style::Modifier::REVERSED),
+        ),
+        (None, Some(_)) => Span::styled(
+            " DAMAGED ",
+            t.warn.add_modifier(ratatui::style::Modifier::REVERSED),
+        ),
+        (None, None) => Span::styled(" matches ", t.ok),
+    };
+    let steps = format!(" {}/{} ", p.position, p.steps);
+    let fixed = state.chars().count()
+        + clock.chars().count()
+        + check.content.chars().count()
+        + steps.chars().count()
+        + 2;
+    let width = (area.width as usize).saturating_sub(fixed).max(10);
+    let filled = ((p.fraction() * width as f64).round() as usize).min(width);
+    let line = Line::from(vec![
+        Span::styled(
+            state,
+            t.accent.add_modifier(ratatui::style::Modifier::REVERSED),
+        ),
+        Span::styled(clock, t.base),
+        Span::styled("█".repeat(filled), t.gauge),
+        Span::styled("░".repeat(width - filled), t.gauge_empty),
+        Span::styled(steps, t.muted),
+        check,
+    ]);
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn speed_text(s: f64) -> String {
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
 }
 
 /// The first visible row so that `selected` shows in `visible` rows.

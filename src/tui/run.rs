@@ -31,6 +31,31 @@ pub struct Attached {
     pub events: broadcast::Receiver<NodeEvent>,
     /// Its snapshots.
     pub snapshot: watch::Receiver<Arc<NodeSnapshot>>,
+    /// Playback controls and status when this is a replay (`cpeers replay`), not a node.
+    pub playback: Option<Playback>,
+}
+
+/// The replay side of [`Attached`].
+pub struct Playback {
+    /// Controls.
+    pub control: mpsc::Sender<crate::record::playback::Control>,
+    /// Where playback is.
+    pub status: watch::Receiver<crate::record::playback::PlaybackStatus>,
+}
+
+impl Attached {
+    /// A replay presented as an attached node.
+    pub fn replay(link: crate::record::playback::PlaybackLink) -> Attached {
+        Attached {
+            commands: link.commands,
+            events: link.events,
+            snapshot: link.snapshot,
+            playback: Some(Playback {
+                control: link.control,
+                status: link.status,
+            }),
+        }
+    }
 }
 
 /// Trouble-making for `cpeers demo`: applies a demo action, says what it did.
@@ -58,7 +83,7 @@ impl Trouble for NoTrouble {
     }
 }
 
-fn now() -> Time {
+fn wall_clock() -> Time {
     Time(
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -130,6 +155,15 @@ pub async fn run<T: Trouble>(
     let mut refresh = tokio::time::interval(Duration::from_millis(500));
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut node_gone = false;
+    let mut playback = att.playback.take();
+    if let Some(p) = &playback {
+        app.replay = Some(p.status.borrow().clone());
+    }
+    // A replay's "now" is the recorded time, so ages and timestamps read as they did live.
+    let now = |app: &App| match &app.replay {
+        Some(p) => p.at,
+        None => wall_clock(),
+    };
 
     let result: io::Result<()> = loop {
         replies.retain_mut(|rx| match rx.try_recv() {
@@ -160,12 +194,12 @@ pub async fn run<T: Trouble>(
                 None => break Ok(()),
                 Some(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => {
                     let view = frozen.as_ref().unwrap_or(&store);
-                    actions = app.on_key(k, view, now());
+                    actions = app.on_key(k, view, now(&app));
                     dirty = true;
                 }
                 Some(TermEvent::Mouse(m)) => {
                     let view = frozen.as_ref().unwrap_or(&store);
-                    app.on_mouse(m, view);
+                    actions = app.on_mouse(m, view);
                     dirty = true;
                 }
                 Some(TermEvent::Resize(..)) => dirty = true,
@@ -173,7 +207,7 @@ pub async fn run<T: Trouble>(
             },
             ev = att.events.recv(), if !node_gone => match ev {
                 Ok(e) => {
-                    store.apply(&e, now());
+                    store.apply(&e, now(&app));
                     dirty |= frozen.is_none();
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => store.note_lagged(n),
@@ -188,6 +222,20 @@ pub async fn run<T: Trouble>(
                     let s = att.snapshot.borrow_and_update().clone();
                     store.set_snapshot(s);
                     dirty |= frozen.is_none();
+                }
+            }
+            changed = async {
+                match playback.as_mut() {
+                    Some(p) => p.status.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                match (changed, playback.as_mut()) {
+                    (Ok(()), Some(p)) => {
+                        app.replay = Some(p.status.borrow_and_update().clone());
+                        dirty = true;
+                    }
+                    _ => playback = None,
                 }
             }
             _ = refresh.tick() => {
@@ -209,6 +257,13 @@ pub async fn run<T: Trouble>(
                 Action::InspectDispute(tx) => ask(&att, Inspect::Dispute(tx), &mut replies),
                 Action::InspectPeer(n) => ask(&att, Inspect::Peer(n), &mut replies),
                 Action::InspectComposer => ask(&att, Inspect::Composer, &mut replies),
+                Action::Playback(c) => {
+                    if let Some(p) = &playback
+                        && p.control.try_send(c).is_err()
+                    {
+                        app.message = Some((Level::Warn, "the replay is busy; try again".into()));
+                    }
+                }
                 Action::Demo(d) => {
                     let said = trouble.apply(d).await;
                     app.demo_notes = trouble.notes();

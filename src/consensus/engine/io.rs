@@ -18,7 +18,7 @@ use crate::consensus::txset::TxSet;
 use crate::consensus::validation::{SignedValidation, VerifiedValidation};
 
 /// Round phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Collecting transactions; the ledger is open.
@@ -42,7 +42,7 @@ impl Phase {
 }
 
 /// How this node takes part in the round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Proposing and validating.
@@ -69,7 +69,7 @@ impl Mode {
 }
 
 /// A message a peer sent us, or we broadcast.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Message {
     /// A signed position.
     Proposal(Arc<SignedProposal>),
@@ -147,7 +147,7 @@ pub enum Input {
 }
 
 /// A ledger this node built by consensus.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AcceptedLedger {
     /// The new ledger.
     pub ledger: Arc<Ledger>,
@@ -166,7 +166,7 @@ pub struct AcceptedLedger {
 }
 
 /// Something a dashboard or log wants to know that is not an action.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Event {
     /// A new round began on `prev_ledger` (sequence `seq` is being built).
     RoundStarted {
@@ -241,8 +241,9 @@ pub enum Event {
     },
 }
 
-/// An effect for the driver to carry out, or news for observers.
-#[derive(Debug, Clone)]
+/// An effect for the driver to carry out, or news for observers. Serializable so that outputs
+/// still queued are part of an engine checkpoint.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub enum Output {
     /// Send to every peer (gossip).
     Broadcast(Message),

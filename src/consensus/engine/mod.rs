@@ -13,6 +13,7 @@
 //! The round logic follows rippled's `Consensus<Adaptor>` function by function (see the names
 //! in each method's doc), so its behaviour can be checked against rippled's tests.
 
+pub(crate) mod checkpoint;
 mod commands;
 mod io;
 mod ledger_sync;
@@ -24,6 +25,7 @@ mod view;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
+pub use checkpoint::{CHECKPOINT_VERSION, EngineCheckpoint, RestoreError};
 pub use io::{AcceptedLedger, Command, Event, Input, Message, Mode, Output, Phase};
 pub use view::{
     ComposerSeed, ConsensusInfo, DisputeDetail, DisputeInfo, LedgerRef, PeerDetail, PeerInfo,
@@ -54,7 +56,7 @@ pub const MAX_TXS_PER_BROADCAST: usize = 512;
 pub const KEEP_LEDGERS: Seq = 256;
 
 /// Static configuration of one engine.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EngineConfig {
     /// Protocol numbers.
     pub params: ConsensusParams,
@@ -84,14 +86,14 @@ pub enum StartFrom {
 }
 
 /// Close times seen this round: peers' initial proposals and our own.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RawCloseTimes {
     pub(crate) peers: BTreeMap<Time, u32>,
     pub(crate) ours: Time,
 }
 
 /// The state of the round after we closed the ledger (rippled `ConsensusResult`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RoundResult {
     pub(crate) txns: Arc<TxSet>,
     pub(crate) position: Proposal,
@@ -100,6 +102,7 @@ pub(crate) struct RoundResult {
     pub(crate) compares: BTreeSet<Hash256>,
     /// Per acquired set, whether it holds each dispute's transaction (in `disputes` order):
     /// computed once per set, reused for every peer holding it. Cleared when `disputes` changes.
+    #[serde(with = "checkpoint::sorted_map")]
     pub(crate) membership: HashMap<Hash256, Arc<Vec<bool>>>,
     pub(crate) round_start: Time,
     pub(crate) round_ms: i64,
@@ -108,7 +111,7 @@ pub(crate) struct RoundResult {
 }
 
 /// Counters an operator can read (messages taken and refused, rounds by outcome).
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct EngineCounters {
     /// Proposals taken.
     pub proposals_accepted: u64,
@@ -118,7 +121,8 @@ pub struct EngineCounters {
     pub txs_accepted: u64,
     /// Refusals by reason (all message kinds).
     pub refused: BTreeMap<Refusal, u64>,
-    /// Rounds by result.
+    /// Rounds by result ([`ConsensusState::name`]s).
+    #[serde(deserialize_with = "checkpoint::round_names::deserialize")]
     pub rounds: BTreeMap<&'static str, u64>,
     /// Ledger switches (wrong ledger / catch-up).
     pub switches: u64,
@@ -527,3 +531,6 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod checkpoint_tests;

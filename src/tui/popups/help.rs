@@ -12,7 +12,7 @@ use crate::tui::keys;
 /// Draws the overlay.
 pub fn draw(f: &mut Frame, app: &App, query: &str, area: Rect) {
     let t = &app.theme;
-    let entries = keys::search(query, app.demo);
+    let entries = keys::search(query, app.demo, app.replay.is_some());
     let h = entries.len() as u16 + 5;
     let (r, block) = modal(f, app, area, 92, h, "Keys".into());
     let mut lines = vec![Line::from(vec![
@@ -29,8 +29,8 @@ pub fn draw(f: &mut Frame, app: &App, query: &str, area: Rect) {
             Span::styled(format!("{:>16}  ", k.keys), t.key),
             Span::styled(k.what.to_string(), t.base),
         ];
-        if k.demo_only {
-            spans.push(Span::styled("  (demo)", t.muted));
+        if !k.scope.note().is_empty() {
+            spans.push(Span::styled(k.scope.note(), t.muted));
         }
         lines.push(Line::from(spans));
     }
