@@ -61,6 +61,9 @@ pub enum BenchCommand {
     Sim(BenchSimArgs),
     /// Real nodes over libp2p on 127.0.0.1 (one process each, fast profile) under load.
     Net(BenchNetArgs),
+    /// A long run of real nodes under a seeded schedule of kill -9 / restart and freeze / thaw
+    /// faults: forks, panics, stalls while 80 % are up, lost transactions, memory over time.
+    Soak(BenchSoakArgs),
 }
 
 /// `cpeers bench net`.
@@ -78,6 +81,26 @@ pub struct BenchNetArgs {
     /// Run every node with the flight recorder on (compare CPU with and without).
     #[arg(long)]
     pub record: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `cpeers bench soak`.
+#[derive(Debug, clap::Args)]
+pub struct BenchSoakArgs {
+    /// Node processes (at least 5).
+    #[arg(long, default_value_t = 5)]
+    pub nodes: usize,
+    /// How long to run.
+    #[arg(long, default_value_t = 30)]
+    pub minutes: u32,
+    /// Seed of the fault schedule (the same seed gives the same schedule).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Transactions submitted per second.
+    #[arg(long, default_value_t = 50)]
+    pub tps: u32,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

@@ -74,6 +74,25 @@ fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&b)?);
             }
         }
+        Commands::Bench(BenchCommand::Soak(a)) => {
+            let exe = std::env::current_exe().context("cannot find the cpeers binary")?;
+            let opts = cpeers::bench::soak::SoakOptions {
+                nodes: a.nodes,
+                minutes: a.minutes,
+                seed: a.seed,
+                tps: a.tps,
+            };
+            let r = cpeers::bench::soak::run(&exe, opts, |line| eprintln!("{line}"))
+                .map_err(|e| anyhow::anyhow!(e))?;
+            if a.json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            }
+            if !r.forks.is_empty() || r.panics > 0 || r.validated_txs < r.submitted {
+                std::process::exit(1);
+            }
+        }
         Commands::Bench(BenchCommand::Sim(a)) => {
             let b = cpeers::bench::sim_speed::run(a.validators, a.rounds, a.tps);
             if a.json {

@@ -362,6 +362,9 @@ impl Runtime {
     /// Stores fully validated ledgers (one transaction), then reports them: a ledger is only
     /// ever reported once it is durable.
     fn commit_validated(&mut self, ledgers: Vec<Arc<Ledger>>) {
+        if let Some(r) = self.recorder.as_mut() {
+            r.write_through();
+        }
         let store = self.store.clone();
         let r = tokio::task::block_in_place(|| store.put_fully_validated(&ledgers));
         if let Err(e) = r {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::consensus::dispute::Voter;
 use crate::consensus::engine::{Event, Input, Output};
-use crate::consensus::{Hash256, NodeId, Time, TxId, Verdict};
+use crate::consensus::{Hash256, Time, TxId, Verdict};
 
 use super::replay::{Mismatch, Replayer, StepKind, Timeline};
 
@@ -61,10 +61,13 @@ pub struct DisputeRow {
     pub our_flips: u32,
     /// Times peers changed their votes (first votes not counted).
     pub peer_flips: u32,
-    /// Peers voting yes at the end.
-    pub yays: usize,
+    /// Peers voting yes at the end (empty when the round ended in the step the dispute
+    /// appeared, before the engine could be asked).
+    pub yays: Option<u32>,
     /// Peers voting no at the end.
-    pub nays: usize,
+    pub nays: Option<u32>,
+    /// Avalanche state at the end (how much agreement our vote needed).
+    pub avalanche: Option<String>,
     /// Whether the transaction made it into the ledger built (empty if the round did not end
     /// within the recording).
     pub included: Option<bool>,
@@ -108,7 +111,6 @@ pub struct Tables {
 struct OpenDispute {
     tx: TxId,
     row: DisputeRow,
-    peers: BTreeMap<NodeId, bool>,
 }
 
 /// Replays `timeline` and tabulates it.
@@ -140,6 +142,19 @@ pub fn tables(timeline: Arc<Timeline>) -> Tables {
                     _ => "accepted".to_string(),
                 },
             });
+        }
+        // The engine's own tally, as of this step (a round's last step may already have
+        // cleared it; then the tally from the step before stands).
+        if let Some(disputes) = r.engine().and_then(|e| e.disputes()) {
+            for (tx, d) in open.iter_mut() {
+                if let Some(now) = disputes.get(tx) {
+                    d.row.yays = Some(now.yays());
+                    d.row.nays = Some(now.nays());
+                    d.row.our_flips = now.our_flips();
+                    d.row.peer_flips = now.peer_flips();
+                    d.row.avalanche = Some(now.avalanche().name().to_string());
+                }
+            }
         }
         for o in &s.outputs {
             match o {
@@ -178,34 +193,21 @@ pub fn tables(timeline: Arc<Timeline>) -> Tables {
                                 our_last_vote: *our_vote,
                                 our_flips: 0,
                                 peer_flips: 0,
-                                yays: 0,
-                                nays: 0,
+                                yays: None,
+                                nays: None,
+                                avalanche: None,
                                 included: None,
                             },
-                            peers: BTreeMap::new(),
                         },
                     );
                 }
-                Output::Event(Event::VoteChanged { tx, voter, yes }) => {
+                Output::Event(Event::VoteChanged {
+                    tx,
+                    voter: Voter::Us,
+                    yes,
+                }) => {
                     if let Some(d) = open.get_mut(tx) {
-                        match voter {
-                            Voter::Us => {
-                                if d.row.our_last_vote != *yes {
-                                    d.row.our_flips += 1;
-                                }
-                                d.row.our_last_vote = *yes;
-                            }
-                            Voter::Peer(n) => {
-                                if d.peers
-                                    .insert(*n, *yes)
-                                    .is_some_and(|before| before != *yes)
-                                {
-                                    d.row.peer_flips += 1;
-                                }
-                            }
-                        }
-                        d.row.yays = d.peers.values().filter(|v| **v).count();
-                        d.row.nays = d.peers.len() - d.row.yays;
+                        d.row.our_last_vote = *yes;
                     }
                 }
                 Output::LedgerAccepted(a) => {

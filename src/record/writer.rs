@@ -186,6 +186,18 @@ impl Recorder {
         }
     }
 
+    /// Hands buffered frames to the OS without closing the current input: call before an
+    /// effect that outlives a crash (storing a validated ledger), so a recording always holds
+    /// the input that explains what was stored.
+    pub fn write_through(&mut self) {
+        if let Some(out) = self.out.as_mut()
+            && let Err(e) = out.flush()
+        {
+            let msg = format!("cannot write recording {}: {e}", self.path.display());
+            self.fail(msg);
+        }
+    }
+
     /// Closes the last input and hands buffered frames to the OS (call on every timer tick,
     /// after the tick's outputs were noted).
     pub fn flush(&mut self) {

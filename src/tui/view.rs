@@ -8,8 +8,10 @@ use crate::store::rows::{LedgerRow, LogLine, PeerRow, ProposalRow};
 use super::app::{App, DisputeSort, Panel, PeerSort};
 use super::format;
 
-fn matches(filter: &str, text: &str) -> bool {
-    filter.is_empty() || text.to_lowercase().contains(&filter.to_lowercase())
+/// Whether a row passes the filter. The row text is only built when there is a filter: with
+/// thousands of rows, formatting them every frame for nothing costs more than drawing.
+fn matches(filter: &str, text: impl FnOnce() -> String) -> bool {
+    filter.is_empty() || text().to_lowercase().contains(&filter.to_lowercase())
 }
 
 /// Peers, sorted and filtered.
@@ -19,35 +21,42 @@ pub fn peers(app: &App, store: &Store) -> Vec<PeerRow> {
         .peer_rows()
         .into_iter()
         .filter(|r| {
-            matches(
-                f,
-                &format!(
+            matches(f, || {
+                format!(
                     "{} {} {} {}",
                     r.name,
                     r.node.map(|n| n.to_hex()).unwrap_or_default(),
                     r.addr.clone().unwrap_or_default(),
                     r.state.label()
-                ),
-            )
+                )
+            })
         })
         .collect();
-    let key = |r: &PeerRow| (!r.us, !r.trusted, r.name.clone());
     match app.peer_sort {
-        PeerSort::Name => rows.sort_by_key(key),
+        PeerSort::Name => {
+            rows.sort_by(|a, b| (!a.us, !a.trusted, &a.name).cmp(&(!b.us, !b.trusted, &b.name)))
+        }
         PeerSort::Latency => rows.sort_by(|a, b| {
             (!a.us, a.rtt_ms.unwrap_or(f64::MAX))
                 .partial_cmp(&(!b.us, b.rtt_ms.unwrap_or(f64::MAX)))
                 .unwrap_or(std::cmp::Ordering::Equal)
         }),
-        PeerSort::Agreement => {
-            rows.sort_by_key(|r| (!r.us, r.agrees != Some(false), r.state, r.name.clone()))
-        }
-        PeerSort::LastSeen => {
-            rows.sort_by_key(|r| (!r.us, r.last_age_ms.unwrap_or(i64::MAX), r.name.clone()))
-        }
-        PeerSort::Rejected => {
-            rows.sort_by_key(|r| (!r.us, std::cmp::Reverse(r.rejected), r.name.clone()))
-        }
+        PeerSort::Agreement => rows.sort_by(|a, b| {
+            (!a.us, a.agrees != Some(false), a.state, &a.name).cmp(&(
+                !b.us,
+                b.agrees != Some(false),
+                b.state,
+                &b.name,
+            ))
+        }),
+        PeerSort::LastSeen => rows.sort_by(|a, b| {
+            let k = |r: &PeerRow| (!r.us, r.last_age_ms.unwrap_or(i64::MAX));
+            k(a).cmp(&k(b)).then_with(|| a.name.cmp(&b.name))
+        }),
+        PeerSort::Rejected => rows.sort_by(|a, b| {
+            let k = |r: &PeerRow| (!r.us, std::cmp::Reverse(r.rejected));
+            k(a).cmp(&k(b)).then_with(|| a.name.cmp(&b.name))
+        }),
     }
     rows
 }
@@ -59,8 +68,10 @@ pub fn proposals(app: &App, store: &Store) -> Vec<ProposalRow> {
         .proposals()
         .newest_first()
         .filter(|p| {
-            let who = p.from.map(|n| store.name_of(&n)).unwrap_or_default();
-            matches(f, &format!("{who} {}", format::mark(p.mark)))
+            matches(f, || {
+                let who = p.from.map(|n| store.name_of(&n)).unwrap_or_default();
+                format!("{who} {}", format::mark(p.mark))
+            })
         })
         .cloned()
         .collect()
@@ -74,7 +85,7 @@ pub fn disputes(app: &App, store: &Store) -> Vec<DisputeInfo> {
         .map(|s| s.info.disputes.clone())
         .unwrap_or_default()
         .into_iter()
-        .filter(|d| matches(f, &format!("{} {}", d.tx.to_hex(), d.preview)))
+        .filter(|d| matches(f, || format!("{} {}", d.tx.to_hex(), d.preview)))
         .collect();
     match app.dispute_sort {
         DisputeSort::Contested => {
@@ -92,7 +103,7 @@ pub fn ledgers(app: &App, store: &Store) -> Vec<LedgerRow> {
     store
         .ledgers()
         .newest_first()
-        .filter(|l| matches(f, &format!("{} {}", l.seq, l.hash.to_hex())))
+        .filter(|l| matches(f, || format!("{} {}", l.seq, l.hash.to_hex())))
         .cloned()
         .collect()
 }
@@ -103,7 +114,7 @@ pub fn log(app: &App, store: &Store) -> Vec<LogLine> {
     store
         .log()
         .newest_first()
-        .filter(|l| matches(f, &l.text))
+        .filter(|l| matches(f, || l.text.clone()))
         .cloned()
         .collect()
 }
