@@ -231,6 +231,8 @@ fn snapshot(peers: u32, disputes: usize, now: Time) -> NodeSnapshot {
         }],
         latency: Default::default(),
         engine: e.counters().clone(),
+        held: e.held(),
+        rss_mib: None,
     }
 }
 

@@ -13,20 +13,6 @@ use rand::{RngExt, SeedableRng};
 
 const SEED: u64 = 2024;
 
-/// `(seq, short hash)` of every "ledger N HASH validated" line node `i` printed.
-fn reported(c: &LocalCluster, i: usize) -> Vec<(u32, String)> {
-    let text = std::fs::read_to_string(c.nodes[i].dir.join("stdout.txt")).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            (w.next()? == "ledger").then_some(())?;
-            let seq = w.next()?.parse().ok()?;
-            let hash = w.next()?.to_string();
-            (w.next()? == "validated:").then_some((seq, hash))
-        })
-        .collect()
-}
-
 #[test]
 fn random_kill_9_loses_no_reported_ledger() {
     let bin = Path::new(env!("CARGO_BIN_EXE_cpeers"));
@@ -59,32 +45,8 @@ fn random_kill_9_loses_no_reported_ledger() {
     eprintln!("50 ledgers validated with {kills} kill -9s (seed {SEED})");
     assert!(kills >= 5, "too few kills to mean anything");
     for i in 0..n {
-        let stored = c.validated(i);
-        let by_seq: std::collections::BTreeMap<u32, &cpeers::node::admin::LedgerJson> =
-            stored.iter().map(|l| (l.seq, l)).collect();
-        for w in stored.windows(2) {
-            assert_eq!(
-                w[1].parent, w[0].hash,
-                "n{i}'s store is not a chain at {}",
-                w[1].seq
-            );
-        }
-        let lines = reported(&c, i);
-        assert!(
-            lines.len() >= 20,
-            "n{i} reported only {} ledgers",
-            lines.len()
-        );
-        for (seq, short) in lines {
-            let l = by_seq
-                .get(&seq)
-                .unwrap_or_else(|| panic!("n{i} reported ledger {seq} but its store lost it"));
-            assert!(
-                l.hash.starts_with(&short),
-                "n{i}'s ledger {seq} changed: reported {short}, stored {}",
-                l.hash
-            );
-        }
+        let checked = c.check_reported_kept(i).unwrap_or_else(|e| panic!("{e}"));
+        assert!(checked >= 20, "n{i} reported only {checked} ledgers");
     }
     assert_eq!(c.forks(&all), Vec::<u32>::new());
     // Keys never reach logs or status output.

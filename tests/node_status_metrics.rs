@@ -181,6 +181,22 @@ fn status_and_metrics_of_a_running_three_node_network() {
     assert_eq!(info["peers"].as_array().unwrap().len(), 2);
     assert!(!v["recent_validated"].as_array().unwrap().is_empty());
     assert!(v["engine"]["rounds"]["yes"].as_u64().unwrap_or(0) >= 1);
+    // Memory: the process's resident size and every bounded collection within its cap.
+    assert!(v["rss_mib"].as_f64().unwrap() > 1.0, "{v}");
+    let held = v["held"].as_array().unwrap();
+    for what in ["ledgers", "validations", "gossip_ids", "validated_tx_ids"] {
+        assert!(held.iter().any(|h| h["what"] == what), "{what} missing");
+    }
+    for h in held {
+        if let Some(cap) = h["cap"].as_u64() {
+            assert!(h["items"].as_u64().unwrap() <= cap, "{h}");
+        }
+    }
+    assert!(
+        held.iter()
+            .any(|h| h["what"] == "ledgers" && h["items"].as_u64().unwrap() >= 3),
+        "{v}"
+    );
 
     // (b) the text.
     let out = status(admin, false);
@@ -188,6 +204,10 @@ fn status_and_metrics_of_a_running_three_node_network() {
     let text = String::from_utf8(out.stdout).unwrap();
     eprintln!("--- cpeers status\n{text}");
     assert!(text.contains("mode       proposing"), "{text}");
+    assert!(
+        text.contains("memory     ") && text.contains("MiB; ledgers"),
+        "{text}"
+    );
     assert!(
         ["phase open", "phase establish", "phase accepted"]
             .iter()
@@ -237,6 +257,13 @@ fn status_and_metrics_of_a_running_three_node_network() {
     assert!(val("cpeers_traffic_messages_total{direction=\"in\",kind=\"proposals\"}") > 0.0);
     assert!(val("cpeers_traffic_bytes_total{direction=\"out\",kind=\"validations\"}") > 0.0);
     assert!(body.contains("# TYPE cpeers_rejected_messages_total counter"));
+    assert!(val("cpeers_resident_memory_bytes") > 1e6, "{body}");
+    assert!(val("cpeers_held_items{what=\"ledgers\"}") >= 3.0, "{body}");
+    assert_eq!(
+        val("cpeers_held_items_cap{what=\"gossip_ids\"}"),
+        500_000.0,
+        "{body}"
+    );
     // Whatever was refused so far is exported under its reason.
     for (reason, n) in v["traffic"]["rejected"].as_object().unwrap() {
         let k = format!("cpeers_rejected_messages_total{{reason=\"{reason}\"}}");

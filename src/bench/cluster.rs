@@ -155,6 +155,29 @@ impl LocalCluster {
 
     /// (Re)starts node `i` with its config, data and key.
     pub fn start_node(&mut self, i: usize) -> std::io::Result<()> {
+        let cmd = Command::new(&self.binary);
+        self.spawn_node(i, cmd)
+    }
+
+    /// (Re)starts node `i` unable to grow any file past `max_file_bytes`, as on a full disk:
+    /// `ulimit -f` with SIGXFSZ ignored, so writes past the limit fail with `EFBIG` instead of
+    /// killing the process (Unix shells only).
+    pub fn start_node_with_file_limit(
+        &mut self,
+        i: usize,
+        max_file_bytes: u64,
+    ) -> std::io::Result<()> {
+        let blocks = max_file_bytes.div_ceil(512);
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(format!(
+                "trap '' XFSZ; ulimit -f {blocks} && exec \"$0\" \"$@\""
+            ))
+            .arg(&self.binary);
+        self.spawn_node(i, cmd)
+    }
+
+    fn spawn_node(&mut self, i: usize, mut cmd: Command) -> std::io::Result<()> {
         let node = &mut self.nodes[i];
         let out = File::options()
             .create(true)
@@ -162,7 +185,7 @@ impl LocalCluster {
             .open(node.dir.join("stdout.txt"))?;
         let err = out.try_clone()?;
         // In its own directory, so per-node relative flags (`--record flight.rec`) stay apart.
-        let child = Command::new(&self.binary)
+        let child = cmd
             .current_dir(&node.dir)
             .args(["node", "--headless", "--config"])
             .arg(node.dir.join("node.toml"))
@@ -241,6 +264,48 @@ impl LocalCluster {
             from = last.seq + 1;
             all.extend(page);
         }
+    }
+
+    /// `(seq, short hash)` of every "ledger N HASH validated" line node `i` printed (over all
+    /// its restarts). A node prints that line only after the ledger is durable in its store.
+    pub fn reported(&self, i: usize) -> Vec<(u32, String)> {
+        let text =
+            std::fs::read_to_string(self.nodes[i].dir.join("stdout.txt")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                (w.next()? == "ledger").then_some(())?;
+                let seq = w.next()?.parse().ok()?;
+                let hash = w.next()?.to_string();
+                (w.next()? == "validated:").then_some((seq, hash))
+            })
+            .collect()
+    }
+
+    /// Checks node `i`'s store against what it reported: the stored validated ledgers form a
+    /// chain, and every ledger it ever printed as validated is there with the same hash.
+    /// Returns how many reported ledgers were checked, or what is wrong.
+    pub fn check_reported_kept(&self, i: usize) -> Result<usize, String> {
+        let stored = self.validated(i);
+        for w in stored.windows(2) {
+            if w[1].parent != w[0].hash {
+                return Err(format!("n{i}'s store is not a chain at {}", w[1].seq));
+            }
+        }
+        let by_seq: BTreeMap<u32, &LedgerJson> = stored.iter().map(|l| (l.seq, l)).collect();
+        let lines = self.reported(i);
+        for (seq, short) in &lines {
+            let Some(l) = by_seq.get(seq) else {
+                return Err(format!("n{i} reported ledger {seq} but its store lost it"));
+            };
+            if !l.hash.starts_with(short.as_str()) {
+                return Err(format!(
+                    "n{i}'s ledger {seq} changed: reported {short}, stored {}",
+                    l.hash
+                ));
+            }
+        }
+        Ok(lines.len())
     }
 
     /// Payloads in node `i`'s fully validated ledgers.

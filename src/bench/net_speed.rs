@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::cluster::LocalCluster;
 use crate::consensus::Profile;
+use crate::node::process::{cpu_ticks, memory_mib};
 
 /// The result of one network benchmark.
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +40,14 @@ pub struct NetBench {
     pub cpu_pct: Vec<f64>,
     /// Peak resident memory per node (MiB).
     pub peak_rss_mib: Vec<f64>,
+    /// Resident memory over the submission window: seconds since the first submission and
+    /// every node's MiB, sampled twenty times (at least every 5 s).
+    pub rss_samples: Vec<RssSample>,
+    /// The largest growth of any node's resident memory over the second half of the window
+    /// (MiB): caches fill in the first half, so "flat" means this stays near zero.
+    pub rss_growth_second_half_mib: f64,
+    /// Node 0's bounded collections at the end (what its memory holds, against each cap).
+    pub held_node0: serde_json::Value,
     /// Sequences at which nodes fully validated different ledgers.
     pub forks: usize,
     /// Whether every node ran the flight recorder.
@@ -47,19 +56,25 @@ pub struct NetBench {
     pub recorded_mib: Vec<f64>,
 }
 
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+/// One memory sample.
+#[derive(Debug, Clone, Serialize)]
+pub struct RssSample {
+    /// Seconds since the first submission.
+    pub at_s: f64,
+    /// Each node's resident memory (MiB).
+    pub mib: Vec<f64>,
 }
 
-fn peak_rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+/// Growth of any node's memory from the sample nearest half time to the last one.
+fn second_half_growth(samples: &[RssSample]) -> f64 {
+    let (Some(last), Some(mid)) = (samples.last(), samples.get(samples.len() / 2)) else {
+        return 0.0;
+    };
+    last.mib
+        .iter()
+        .zip(&mid.mib)
+        .map(|(b, a)| b - a)
+        .fold(0.0, f64::max)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -105,7 +120,20 @@ pub fn run(
     let mut next = start;
     let mut target = 0usize;
     let mut all_txs = Vec::new();
+    let sample_every = Duration::from_secs((u64::from(seconds) / 20).max(5));
+    let mut next_sample = start;
+    let mut rss_samples = Vec::new();
     while Instant::now() < end {
+        if Instant::now() >= next_sample {
+            rss_samples.push(RssSample {
+                at_s: (start.elapsed().as_secs_f64() * 10.0).round() / 10.0,
+                mib: pids
+                    .iter()
+                    .map(|p| memory_mib(Some(*p), "VmRSS").unwrap_or(0.0))
+                    .collect(),
+            });
+            next_sample += sample_every;
+        }
         owed += per_tick;
         let batch = owed.floor() as usize;
         owed -= batch as f64;
@@ -131,6 +159,14 @@ pub fn run(
         }
     }
     let window = start.elapsed();
+    let held_node0 = c.status(0).map(|s| s["held"].clone()).unwrap_or_default();
+    rss_samples.push(RssSample {
+        at_s: (window.as_secs_f64() * 10.0).round() / 10.0,
+        mib: pids
+            .iter()
+            .map(|p| memory_mib(Some(*p), "VmRSS").unwrap_or(0.0))
+            .collect(),
+    });
     let ticks1: Vec<u64> = pids.iter().map(|p| cpu_ticks(*p).unwrap_or(0)).collect();
     // Let the last submissions validate.
     let mut validated = 0u64;
@@ -195,8 +231,11 @@ pub fn run(
             .collect(),
         peak_rss_mib: pids
             .iter()
-            .map(|p| peak_rss_mib(*p).unwrap_or(0.0))
+            .map(|p| memory_mib(Some(*p), "VmHWM").unwrap_or(0.0))
             .collect(),
+        rss_growth_second_half_mib: second_half_growth(&rss_samples),
+        rss_samples,
+        held_node0,
         forks: c.forks(&all).len(),
         recording: record,
         recorded_mib: if record {

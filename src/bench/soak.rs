@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::cluster::LocalCluster;
 use crate::consensus::Profile;
+use crate::node::process::memory_mib;
 
 /// What the run is asked to do.
 #[derive(Debug, Clone, Copy)]
@@ -65,17 +66,13 @@ pub struct SoakReport {
     pub rss_mib_node0: Vec<f64>,
     /// Largest resident memory any node process reached (MiB).
     pub peak_rss_mib: f64,
+    /// Node 0's bounded collections at the end of the run (what its memory holds, against
+    /// each cap), from its status.
+    pub held_node0: serde_json::Value,
     /// Lines with "panicked" in the nodes' output.
     pub panics: usize,
     /// Sequences at which nodes fully validated different ledgers (must be empty).
     pub forks: Vec<u32>,
-}
-
-fn rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 fn signal(pid: u32, sig: &str) {
@@ -195,11 +192,11 @@ pub fn run(
             }
         }
         if now >= next_sample {
-            if let Some(m) = c.nodes[0].pid().and_then(rss_mib) {
-                rss0.push((m * 10.0).round() / 10.0);
+            if let Some(m) = c.nodes[0].pid().and_then(|p| memory_mib(Some(p), "VmRSS")) {
+                rss0.push(m);
             }
             for x in &c.nodes {
-                if let Some(m) = x.pid().and_then(rss_mib) {
+                if let Some(m) = x.pid().and_then(|p| memory_mib(Some(p), "VmRSS")) {
                     peak_rss = peak_rss.max(m);
                 }
             }
@@ -217,6 +214,8 @@ pub fn run(
         }
         std::thread::sleep(tick);
     }
+    // What node 0 holds at the end, before the checks below query it.
+    let held_node0 = c.status(0).map(|s| s["held"].clone()).unwrap_or_default();
     // Bring everyone back and let the last transactions validate.
     if let Some((node, kind, _)) = down.take() {
         if kind == "kill" {
@@ -256,6 +255,7 @@ pub fn run(
         validated_txs,
         rss_mib_node0: rss0,
         peak_rss_mib: peak_rss,
+        held_node0,
         panics,
         forks: c.forks(&all),
     })

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::tx::{Tx, TxId};
 
 /// How many recently validated ids are remembered to refuse late copies.
-const REMEMBER_VALIDATED: usize = 200_000;
+pub const REMEMBER_VALIDATED: usize = 200_000;
 
 /// The pending pool.
 #[derive(Debug, Clone)]
@@ -84,6 +84,16 @@ impl PendingPool {
     /// Pending transactions in id order.
     pub fn iter(&self) -> impl Iterator<Item = &Tx> {
         self.txs.values()
+    }
+
+    /// The most transactions it holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Validated ids remembered (at most [`REMEMBER_VALIDATED`]).
+    pub fn remembered(&self) -> usize {
+        self.validated.len()
     }
 
     /// Number pending.

@@ -15,6 +15,11 @@ use super::ledger::Seq;
 use super::time::Time;
 use super::validation::Validation;
 
+/// Most validations kept per validator (twice the engine's ledger window). Honest validators
+/// sign one per ledger, so only a validator signing far ahead (a faulty or hostile UNL key)
+/// reaches it; its lowest ones are then forgotten, and memory stays bounded whatever it signs.
+pub const MAX_PER_VALIDATOR: usize = 512;
+
 /// What one validator signed at one sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Signed {
@@ -112,6 +117,9 @@ impl ValidationTracker {
                 who.remove(&v.node);
             }
             self.equivocated.insert((v.seq, v.node));
+            if self.equivocated.len() > MAX_PER_VALIDATOR * self.unl.len().max(1) {
+                self.equivocated.pop_first();
+            }
             return AddOutcome::Equivocation;
         }
         n.by_seq.insert(
@@ -122,6 +130,21 @@ impl ValidationTracker {
                 seen: now,
             },
         );
+        if n.by_seq.len() > MAX_PER_VALIDATOR
+            && let Some((seq, gone)) = n.by_seq.pop_first()
+        {
+            if gone.full
+                && let Some((_, who)) = self.by_ledger.get_mut(&gone.ledger)
+            {
+                who.remove(&v.node);
+                if who.is_empty() {
+                    self.by_ledger.remove(&gone.ledger);
+                }
+            }
+            if seq == v.seq {
+                return AddOutcome::Old;
+            }
+        }
         if n.latest_seq.is_none_or(|s| v.seq > s) {
             n.latest_seq = Some(v.seq);
             n.latest_seen = now;
@@ -236,6 +259,17 @@ impl ValidationTracker {
             .map(|s| s.seen)
     }
 
+    /// Validations held (all validators), for the memory report.
+    pub fn held(&self) -> usize {
+        self.nodes.values().map(|n| n.by_seq.len()).sum()
+    }
+
+    /// The most [`ValidationTracker::held`] can reach.
+    pub fn bound(&self) -> usize {
+        // Our own validations count too, whether or not we are on our UNL.
+        MAX_PER_VALIDATOR * (self.unl.len() + 1)
+    }
+
     /// Forgets validations below `seq`.
     pub fn prune_below(&mut self, seq: Seq) {
         if seq <= self.low {
@@ -272,6 +306,32 @@ mod tests {
             sign_time: Time(0),
             node: node(i),
         }
+    }
+
+    #[test]
+    fn a_validator_signing_far_ahead_stays_within_its_bound() {
+        let unl: BTreeSet<NodeId> = (0..5).map(node).collect();
+        let mut t = ValidationTracker::new(unl, 80);
+        for i in 1..5 {
+            t.add(&val(i, 10, b"L10", true), Time(0));
+        }
+        for seq in 0..5_000 {
+            t.add(
+                &val(0, 1_000 + seq, format!("junk{seq}").as_bytes(), true),
+                Time(0),
+            );
+        }
+        assert_eq!(t.held(), MAX_PER_VALIDATOR + 4);
+        assert!(t.held() <= t.bound());
+        // Evicted junk leaves no votes behind; honest counts are untouched.
+        assert_eq!(t.count_for(&Hash256::of(&[b"junk0"])), 0);
+        assert_eq!(t.count_for(&Hash256::of(&[b"junk4999"])), 1);
+        assert_eq!(t.count_for(&Hash256::of(&[b"L10"])), 4);
+        assert_eq!(
+            t.by_ledger.len(),
+            MAX_PER_VALIDATOR + 1,
+            "vote sets of forgotten validations must go too"
+        );
     }
 
     #[test]

@@ -189,6 +189,10 @@ pub struct NodeSnapshot {
     pub latency: super::latency::Latency,
     /// The engine's own counters (messages taken, refused by reason, rounds by result).
     pub engine: crate::consensus::engine::EngineCounters,
+    /// Bounded collections (engine and node) against their bounds.
+    pub held: Vec<crate::consensus::engine::Held>,
+    /// Resident memory of the process (MiB; Linux only).
+    pub rss_mib: Option<f64>,
 }
 
 /// A fully validated ledger as `status` lists it.

@@ -77,7 +77,10 @@ pub struct Latency {
 }
 
 /// Most submissions tracked at once.
-const MAX_TRACKED: usize = 200_000;
+pub const MAX_TRACKED: usize = 200_000;
+/// A submission not validated within this long is no longer timed (it was dropped, or the
+/// node was stuck; either way its latency would say nothing new).
+const GIVE_UP: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Tracks submissions until they validate.
 #[derive(Debug)]
@@ -102,6 +105,11 @@ impl Default for LatencyTracker {
 }
 
 impl LatencyTracker {
+    /// Submissions remembered now (at most [`MAX_TRACKED`]).
+    pub fn tracked(&self) -> usize {
+        self.order.len()
+    }
+
     /// A transaction was submitted here now.
     pub fn submitted(&mut self, id: TxId, at: Instant) {
         if self.submitted.contains_key(&id) {
@@ -122,6 +130,21 @@ impl LatencyTracker {
             self.submit
                 .push(at.duration_since(t).as_secs_f64() * 1000.0);
         }
+        // Transactions validate roughly in submission order: forget the validated prefix (and
+        // any that waited past GIVE_UP), so memory follows what is outstanding rather than
+        // filling up to the cap.
+        while let Some(front) = self.order.front() {
+            if self
+                .submitted
+                .get(front)
+                .is_some_and(|t| at.duration_since(*t) < GIVE_UP)
+            {
+                break;
+            }
+            if let Some(old) = self.order.pop_front() {
+                self.submitted.remove(&old);
+            }
+        }
     }
 
     /// The snapshot view.
@@ -136,6 +159,32 @@ impl LatencyTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validated_submissions_are_forgotten() {
+        let mut t = LatencyTracker::default();
+        let at = Instant::now();
+        let ids: Vec<TxId> = (0..10u8)
+            .map(|i| crate::consensus::Tx::new(vec![i]).expect("tx").id())
+            .collect();
+        for id in &ids {
+            t.submitted(*id, at);
+        }
+        assert_eq!(t.tracked(), 10);
+        // Out of order: the first still waits, so nothing can go yet.
+        for id in &ids[1..] {
+            t.validated(id, at);
+        }
+        assert_eq!(t.tracked(), 10);
+        t.validated(&ids[0], at);
+        assert_eq!(t.tracked(), 0);
+        assert_eq!(t.submit.summary().count, 10);
+        // One that never validates does not hold the rest back forever.
+        t.submitted(ids[0], at);
+        t.submitted(ids[1], at + GIVE_UP / 2);
+        t.validated(&ids[1], at + GIVE_UP);
+        assert_eq!(t.tracked(), 0);
+    }
 
     #[test]
     fn percentiles_by_nearest_rank() {

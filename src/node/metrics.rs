@@ -634,6 +634,32 @@ pub fn render_node(snap: &NodeSnapshot, events: &EventMetrics, now_ms: i64) -> S
         snap.store_errors as f64,
     );
     w.family(
+        "cpeers_held_items",
+        "gauge",
+        "Entries in the node's bounded in-memory collections, by collection.",
+    );
+    for h in &snap.held {
+        w.sample("cpeers_held_items", &[("what", h.what)], h.items as f64);
+    }
+    w.family(
+        "cpeers_held_items_cap",
+        "gauge",
+        "The most each count-bounded collection holds.",
+    );
+    for h in &snap.held {
+        if let Some(cap) = h.cap {
+            w.sample("cpeers_held_items_cap", &[("what", h.what)], cap as f64);
+        }
+    }
+    if let Some(mib) = snap.rss_mib {
+        w.single(
+            "cpeers_resident_memory_bytes",
+            "gauge",
+            "Resident memory of the node process.",
+            mib * 1024.0 * 1024.0,
+        );
+    }
+    w.family(
         "cpeers_rounds_total",
         "counter",
         "Consensus rounds, by result (yes, moved_on, expired).",

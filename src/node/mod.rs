@@ -17,6 +17,7 @@ mod guard;
 pub mod latency;
 mod links;
 pub mod metrics;
+pub mod process;
 mod runtime;
 pub mod status_text;
 
@@ -308,6 +309,8 @@ pub async fn start_with_metrics(
         recent_validated: vec![],
         latency: Default::default(),
         engine: engine.counters().clone(),
+        held: engine.held(),
+        rss_mib: None,
     });
     let (snap_tx, snap_rx) = watch::channel(initial);
     let admin_server = match settings.admin {

@@ -20,7 +20,7 @@ use super::endpoints::Endpoints;
 use super::events::{NodeEvent, NodeSnapshot, Traffic, ValidatedLedger};
 use super::fetch::{FetchKey, Fetcher};
 use super::links::Links;
-use crate::consensus::engine::{Message, Output};
+use crate::consensus::engine::{Held, Message, Output};
 use crate::consensus::{Engine, Input, Ledger, NodeId, Refusal, Time, TxSet, Verdict, Verifier};
 use crate::net::behaviour::{Behaviour, BehaviourEvent};
 use crate::net::identity::{node_id_of, peer_id_of};
@@ -261,6 +261,11 @@ impl Runtime {
 
     fn warn(&self, msg: String) {
         warn!("{msg}");
+        if self.headless {
+            // Headless operators watch the terminal, not the log file.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr().lock(), "warning: {msg}");
+        }
         self.event(NodeEvent::Warning(msg));
     }
 
@@ -311,7 +316,8 @@ impl Runtime {
                         self.store_errors += 1;
                         self.validation_blocked = true;
                         self.warn(format!(
-                            "cannot persist validated seq {seq}: {e}; no longer signing validations"
+                            "cannot persist validated seq {seq} in {}: {e}; no longer signing validations",
+                            self.store.path().display()
                         ));
                     }
                 }
@@ -320,7 +326,11 @@ impl Runtime {
                     let l = a.ledger.clone();
                     if let Err(e) = tokio::task::block_in_place(|| store.put_accepted(&l)) {
                         self.store_errors += 1;
-                        self.warn(format!("cannot store ledger {}: {e}", l.seq()));
+                        self.warn(format!(
+                            "cannot store ledger {} in {}: {e}",
+                            l.seq(),
+                            self.store.path().display()
+                        ));
                     }
                     self.event(NodeEvent::LedgerAccepted(a));
                 }
@@ -369,7 +379,10 @@ impl Runtime {
         let r = tokio::task::block_in_place(|| store.put_fully_validated(&ledgers));
         if let Err(e) = r {
             self.store_errors += 1;
-            self.warn(format!("cannot store validated ledgers: {e}"));
+            self.warn(format!(
+                "cannot store validated ledgers in {}: {e}",
+                self.store.path().display()
+            ));
             return;
         }
         let now = self.now();
@@ -379,7 +392,11 @@ impl Runtime {
                 self.latency.validated(id, at);
             }
             if self.headless {
-                println!(
+                // Not println!: it panics when stdout cannot be written (a full disk under a
+                // redirected stdout), and a status line is not worth the node.
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stdout().lock(),
                     "ledger {} {} validated: {} txs, closed {} UTC, {} peers, mode {}",
                     l.seq(),
                     l.hash().short(),
@@ -511,8 +528,28 @@ impl Runtime {
             recent_validated: self.recent_validated.iter().cloned().collect(),
             latency: self.latency.summary(),
             engine: self.engine.counters().clone(),
+            held: self.held_items(),
+            rss_mib: super::process::memory_mib(None, "VmRSS"),
         };
         let _ = self.snapshot.send(Arc::new(snap));
+    }
+
+    /// The engine's bounded collections and the node's own.
+    fn held_items(&self) -> Vec<Held> {
+        let mut held = self.engine.held();
+        held.push(Held {
+            what: "gossip_ids",
+            items: self.guard.remembered(),
+            cap: Some(super::guard::MAX_REMEMBERED),
+            rule: "message ids of the last 30 minutes, to refuse replays",
+        });
+        held.push(Held {
+            what: "submissions",
+            items: self.latency.tracked(),
+            cap: Some(super::latency::MAX_TRACKED),
+            rule: "local submissions waiting to validate (timed for latency; 10 minutes at most)",
+        });
+        held
     }
 
     // ---- network ---------------------------------------------------------------------------

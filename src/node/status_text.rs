@@ -247,6 +247,22 @@ pub fn render(status: &Value) -> String {
             num(&lat["count"])
         );
     }
+    if let Some(held) = status["held"].as_array() {
+        let items: Vec<String> = held
+            .iter()
+            .map(|h| {
+                let what = h["what"].as_str().unwrap_or("?").replace('_', " ");
+                match h["cap"].as_u64() {
+                    Some(cap) => format!("{what} {}/{}", num(&h["items"]), cap),
+                    None => format!("{what} {}", num(&h["items"])),
+                }
+            })
+            .collect();
+        let rss = status["rss_mib"]
+            .as_f64()
+            .map_or(String::new(), |m| format!("{m:.1} MiB; "));
+        let _ = writeln!(o, "{:<11}{rss}{}", "memory", items.join(", "));
+    }
     let store_errors = status["store_errors"].as_u64().unwrap_or(0);
     if store_errors > 0 {
         let _ = writeln!(
@@ -654,6 +670,8 @@ pub(crate) mod tests {
             }],
             latency: latency.summary(),
             engine: engine_counters,
+            held: engine.held(),
+            rss_mib: Some(41.5),
         }
     }
 

@@ -424,6 +424,9 @@ impl Player {
             recent_validated: self.recent.iter().cloned().collect(),
             latency: Default::default(),
             engine: engine.counters().clone(),
+            held: engine.held(),
+            // The replaying process's memory says nothing about the recorded node.
+            rss_mib: None,
         })
     }
 

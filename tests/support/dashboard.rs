@@ -74,6 +74,8 @@ pub fn snapshot(sim: &Simulation, engine: &Engine) -> NodeSnapshot {
         }],
         latency: Default::default(),
         engine: engine.counters().clone(),
+        held: engine.held(),
+        rss_mib: None,
     }
 }
 

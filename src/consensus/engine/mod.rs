@@ -15,6 +15,7 @@
 
 pub(crate) mod checkpoint;
 mod commands;
+mod held;
 mod io;
 mod ledger_sync;
 mod peer_input;
@@ -26,6 +27,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 pub use checkpoint::{CHECKPOINT_VERSION, EngineCheckpoint, RestoreError};
+pub use held::Held;
 pub use io::{AcceptedLedger, Command, Event, Input, Message, Mode, Output, Phase};
 pub use view::{
     ComposerSeed, ConsensusInfo, DisputeDetail, DisputeInfo, LedgerRef, PeerDetail, PeerInfo,
