@@ -20,7 +20,8 @@
 //!   and a watchdog reports a call that never returns;
 //! - `CPEERS_FUZZ_SEED` picks another (still reproducible) sequence of inputs.
 //!
-//! Failing inputs are also saved under `target/tmp/fuzz-failures/`. Seeds made with the
+//! Failing inputs are also saved under `target/tmp/fuzz-failures/`; to reproduce one, copy it
+//! to `tests/corpus/<decoder>/crash-<what>`: every fuzz run replays crash files first. Seeds made with the
 //! library's encoders are written by `CPEERS_WRITE_CORPUS=1 cargo test --test fuzz_decoders
 //! write_corpus`. Proptests at the end feed the TOML decoders random UTF-8 and TOML-ish token
 //! soup, which proptest shrinks to a minimal failing document.
@@ -1026,11 +1027,11 @@ struct Shared {
 
 const IDLE: u64 = u64::MAX;
 
-/// A failure the fuzzer found that is not fixed yet. Its input is `tests/corpus/<decoder>/<file>`
-/// and its own ignored test (`known_issue_*`) shows it. While it is listed, the fuzz run still
-/// replays the file but counts failing inputs that `matches` as known instead of failing, so it
-/// goes on looking for new failures. When the decoder is fixed, delete the entry and un-ignore
-/// the test: the file then stays in the corpus as a regression.
+/// A failure the fuzzer found that is not fixed yet. Its input is `tests/corpus/<decoder>/<file>`.
+/// While it is listed, the fuzz run counts failing inputs that `matches` as known instead of
+/// failing (they show in the run's statistics), so it goes on looking for new failures. When the
+/// decoder is fixed, delete the entry: the file then stays in the corpus as a regression that
+/// every fuzz run replays first, reporting a panic with its location.
 struct KnownIssue {
     decoder: &'static str,
     file: &'static str,
@@ -1627,34 +1628,6 @@ fn the_harness_reports_panics_and_slow_calls() {
     assert_eq!(
         redact_hex_runs("secret = \"000102030405060708090a0b0c0d0e0f\" x"),
         "secret = \"<32 hex digits>\" x"
-    );
-}
-
-/// Runs one saved input, to reproduce a failure:
-/// `CPEERS_FUZZ_REPLAY=<decoder>=<file> cargo test --test fuzz_decoders replay -- --ignored
-/// --nocapture` prints what the decoder did and how long it took.
-#[test]
-#[ignore = "reproduces one input named by CPEERS_FUZZ_REPLAY=<decoder>=<file>"]
-fn replay() {
-    let spec =
-        std::env::var("CPEERS_FUZZ_REPLAY").expect("set CPEERS_FUZZ_REPLAY=<decoder>=<file>");
-    let (name, file) = spec
-        .split_once('=')
-        .expect("CPEERS_FUZZ_REPLAY=<decoder>=<file>");
-    let d = ALL
-        .iter()
-        .find(|d| d.name == name)
-        .unwrap_or_else(|| panic!("no decoder {name:?}"));
-    let input = fs::read(file).unwrap();
-    let (outcome, took) = call(d, &input);
-    let outcome = match outcome {
-        Outcome::Panic(c) => format!("panicked at {}: {}\n{}", c.location, c.message, c.backtrace),
-        other => format!("{other:?}"),
-    };
-    println!(
-        "{name}: {} bytes, {:.1} ms: {outcome}",
-        input.len(),
-        took.as_secs_f64() * 1e3
     );
 }
 

@@ -3,7 +3,7 @@
 //! a listener: events go to a broadcast channel that drops for slow receivers, the snapshot to a
 //! watch channel that only keeps the latest.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use libp2p::{Multiaddr, PeerId};
@@ -208,4 +208,23 @@ pub struct ValidatedLedger {
     pub close_time: Time,
     /// When we learned it was validated (our clock).
     pub validated_at: Time,
+}
+
+/// How many recently validated ledgers a snapshot lists.
+pub const RECENT_VALIDATED: usize = 64;
+
+impl ValidatedLedger {
+    /// Appends `l`, validated at `at`, to the `recent` ring (the last [`RECENT_VALIDATED`]).
+    pub fn remember(recent: &mut VecDeque<ValidatedLedger>, l: &Ledger, at: Time) {
+        recent.push_back(ValidatedLedger {
+            seq: l.seq(),
+            hash: l.hash(),
+            txs: l.txs().len(),
+            close_time: l.close_time(),
+            validated_at: at,
+        });
+        while recent.len() > RECENT_VALIDATED {
+            recent.pop_front();
+        }
+    }
 }

@@ -35,8 +35,6 @@ const PUBLISH_RETRY_TICKS: u32 = 30;
 const PUBLISH_QUEUE: usize = 256;
 /// Most requests one peer may make per second.
 const REQUESTS_PER_PEER_PER_SEC: u32 = 100;
-/// Fully validated ledgers kept in the snapshot.
-const RECENT_VALIDATED: usize = 64;
 
 /// Everything the node task owns.
 pub(super) struct Runtime {
@@ -407,16 +405,7 @@ impl Runtime {
                 );
             }
             info!(seq = l.seq(), hash = %l.hash().short(), txs = l.txs().len(), "ledger fully validated");
-            self.recent_validated.push_back(ValidatedLedger {
-                seq: l.seq(),
-                hash: l.hash(),
-                txs: l.txs().len(),
-                close_time: l.close_time(),
-                validated_at: now,
-            });
-            while self.recent_validated.len() > RECENT_VALIDATED {
-                self.recent_validated.pop_front();
-            }
+            ValidatedLedger::remember(&mut self.recent_validated, &l, now);
             self.event(NodeEvent::LedgerValidated(l));
         }
     }

@@ -74,6 +74,22 @@ pub struct Header {
     pub started_at: Time,
 }
 
+#[cfg(test)]
+impl Header {
+    /// A header for node key `[1; 32]` named "a" on network 7, for the record module's tests.
+    pub(crate) fn for_tests(started_at: Time) -> Header {
+        Header {
+            cpeers_version: "test".into(),
+            node: crate::consensus::NodeKey::from_secret([1; 32]).id(),
+            name: "a".into(),
+            network_id: 7,
+            source: "test".into(),
+            segment: 0,
+            started_at,
+        }
+    }
+}
+
 /// An engine input in stored form: messages as signed, sets and ledgers as their contents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RecordedInput {

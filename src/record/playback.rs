@@ -110,7 +110,6 @@ pub struct PlaybackLink {
 
 const EVENT_CAPACITY: usize = 8192;
 const FRAME: Duration = Duration::from_millis(50);
-const RECENT_VALIDATED: usize = 64;
 
 /// Starts playing `timeline` (paused at the start, after its first checkpoint). Fails when the
 /// first checkpoint cannot be restored.
@@ -360,16 +359,7 @@ impl Player {
             Output::ModeChanged(m) => NodeEvent::Mode(*m),
             Output::LedgerAccepted(a) => NodeEvent::LedgerAccepted(a.clone()),
             Output::LedgerFullyValidated(l) => {
-                self.recent.push_back(ValidatedLedger {
-                    seq: l.seq(),
-                    hash: l.hash(),
-                    txs: l.txs().len(),
-                    close_time: l.close_time(),
-                    validated_at: at,
-                });
-                while self.recent.len() > RECENT_VALIDATED {
-                    self.recent.pop_front();
-                }
+                ValidatedLedger::remember(&mut self.recent, l, at);
                 NodeEvent::LedgerValidated(l.clone())
             }
             Output::LedgerSwitched { from, to } => NodeEvent::LedgerSwitched {

@@ -205,15 +205,7 @@ mod tests {
     use crate::record::format::{Entry, Header, Mark, Outcome, RecordedInput};
 
     fn header() -> Header {
-        Header {
-            cpeers_version: "test".into(),
-            node: NodeKey::from_secret([1; 32]).id(),
-            name: "a".into(),
-            network_id: 7,
-            source: "test".into(),
-            segment: 0,
-            started_at: Time(1000),
-        }
+        Header::for_tests(Time(1000))
     }
 
     fn entries() -> Vec<Entry> {

@@ -327,15 +327,7 @@ mod tests {
     }
 
     fn header() -> Header {
-        Header {
-            cpeers_version: "test".into(),
-            node: NodeKey::from_secret([1; 32]).id(),
-            name: "a".into(),
-            network_id: 7,
-            source: "test".into(),
-            segment: 0,
-            started_at: Time(0),
-        }
+        Header::for_tests(Time(0))
     }
 
     fn dir(name: &str) -> PathBuf {

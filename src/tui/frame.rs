@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Row, Table, Wrap};
 
 use super::app::{App, Overlay, Panel};
 use super::{panels, popups};
@@ -249,6 +249,48 @@ fn speed_text(s: f64) -> String {
     } else {
         format!("{s}")
     }
+}
+
+/// Draws a table panel: the window of `rows` around the selection that fits `area`, each made
+/// by `row`, the selected one highlighted while the panel has focus, under a styled `header`
+/// and the panel's block titled with `title`. The four list panels differ only in their columns.
+#[allow(clippy::too_many_arguments)]
+pub fn draw_table<'a, T>(
+    f: &mut Frame,
+    app: &App,
+    panel: Panel,
+    area: Rect,
+    header: Vec<&'a str>,
+    widths: &[Constraint],
+    title: String,
+    rows: &'a [T],
+    mut row: impl FnMut(&'a T) -> Row<'a>,
+) {
+    let t = &app.theme;
+    let visible = area.height.saturating_sub(3) as usize;
+    let sel = app.list(panel).selected.min(rows.len().saturating_sub(1));
+    let offset = offset_for(sel, visible);
+    let body: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .map(|(idx, r)| {
+            let made = row(r);
+            if idx == sel && app.focus == panel {
+                made.style(t.selected)
+            } else {
+                made
+            }
+        })
+        .collect();
+    f.render_widget(
+        Table::new(body, widths.iter().copied())
+            .header(Row::new(header).style(t.table_header))
+            .column_spacing(1)
+            .block(panel_block(app, panel, title)),
+        area,
+    );
 }
 
 /// The first visible row so that `selected` shows in `visible` rows.

@@ -3,56 +3,37 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::{Cell, Row};
 
 use crate::store::Store;
+use crate::store::rows::LedgerRow;
 use crate::tui::app::{App, Panel};
 use crate::tui::format::{clock, duration_ms};
-use crate::tui::frame::{offset_for, panel_block};
+use crate::tui::frame::draw_table;
 use crate::tui::view;
 
 /// Draws the panel.
 pub fn draw(f: &mut Frame, app: &App, store: &Store, area: Rect) {
     let t = &app.theme;
     let rows = view::ledgers(app, store);
-    let visible = area.height.saturating_sub(3) as usize;
-    let sel = app
-        .list(Panel::Ledgers)
-        .selected
-        .min(rows.len().saturating_sub(1));
-    let offset = offset_for(sel, visible);
-    let header = Row::new(vec![
-        "seq", "hash", "txs", "round", "result", "close", "agreed",
-    ])
-    .style(t.table_header);
-    let body: Vec<Row> = rows
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(visible)
-        .map(|(idx, l)| {
-            let (result, style) = match l.result {
-                Some(r) if r.name() == "yes" => ("yes".to_string(), t.ok),
-                Some(r) => (r.name().to_string(), t.warn),
-                None => ("acquired".to_string(), t.accent),
-            };
-            let row = Row::new(vec![
-                Cell::from(l.seq.to_string()),
-                Cell::from(l.hash.short()),
-                Cell::from(l.txs.to_string()),
-                Cell::from(l.round_ms.map(duration_ms).unwrap_or_else(|| "-".into())),
-                Cell::from(result).style(style),
-                Cell::from(clock(l.close_time)),
-                Cell::from(if l.close_time_agreed { "yes" } else { "NO" })
-                    .style(if l.close_time_agreed { t.muted } else { t.warn }),
-            ]);
-            if idx == sel && app.focus == Panel::Ledgers {
-                row.style(t.selected)
-            } else {
-                row
-            }
-        })
-        .collect();
+    let header = vec!["seq", "hash", "txs", "round", "result", "close", "agreed"];
+    let make = |l: &LedgerRow| {
+        let (result, style) = match l.result {
+            Some(r) if r.name() == "yes" => ("yes".to_string(), t.ok),
+            Some(r) => (r.name().to_string(), t.warn),
+            None => ("acquired".to_string(), t.accent),
+        };
+        Row::new(vec![
+            Cell::from(l.seq.to_string()),
+            Cell::from(l.hash.short()),
+            Cell::from(l.txs.to_string()),
+            Cell::from(l.round_ms.map(duration_ms).unwrap_or_else(|| "-".into())),
+            Cell::from(result).style(style),
+            Cell::from(clock(l.close_time)),
+            Cell::from(if l.close_time_agreed { "yes" } else { "NO" })
+                .style(if l.close_time_agreed { t.muted } else { t.warn }),
+        ])
+    };
     let widths = [
         Constraint::Length(7),
         Constraint::Length(8),
@@ -62,15 +43,15 @@ pub fn draw(f: &mut Frame, app: &App, store: &Store, area: Rect) {
         Constraint::Length(12),
         Constraint::Length(6),
     ];
-    f.render_widget(
-        Table::new(body, widths)
-            .header(header)
-            .column_spacing(1)
-            .block(panel_block(
-                app,
-                Panel::Ledgers,
-                format!("{} validated", rows.len()),
-            )),
+    draw_table(
+        f,
+        app,
+        Panel::Ledgers,
         area,
+        header,
+        &widths,
+        format!("{} validated", rows.len()),
+        &rows,
+        make,
     );
 }
