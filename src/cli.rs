@@ -64,6 +64,33 @@ pub enum BenchCommand {
     /// A long run of real nodes under a seeded schedule of kill -9 / restart and freeze / thaw
     /// faults: forks, panics, stalls while 80 % are up, lost transactions, memory over time.
     Soak(BenchSoakArgs),
+    /// Healing under random fault schedules (simulated, mainnet profile): partitions
+    /// (overlapping, nested), crashes, clock skew, delays and byzantine validators, every
+    /// fault over `--settle-ms` before the end; reports seeds that fork or do not heal.
+    Heal(BenchHealArgs),
+}
+
+/// `cpeers bench heal`.
+#[derive(Debug, clap::Args)]
+pub struct BenchHealArgs {
+    /// Schedules to run.
+    #[arg(long, default_value_t = 2000)]
+    pub seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 1)]
+    pub from: u64,
+    /// Run only this seed and print its report (with --trace, every engine output).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// With --seed: print every engine output on stderr.
+    #[arg(long)]
+    pub trace: bool,
+    /// Simulated time after the last fault ends (ms).
+    #[arg(long, default_value_t = 90_000)]
+    pub settle_ms: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `cpeers bench net`.

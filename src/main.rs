@@ -93,6 +93,74 @@ fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
+        Commands::Bench(BenchCommand::Heal(a)) => {
+            use cpeers::sim::sweep;
+            if let Some(seed) = a.seed {
+                let params = sweep::SweepParams {
+                    settle_ms: a.settle_ms,
+                    ..sweep::SweepParams::default()
+                };
+                let case = sweep::random_case(seed, &params);
+                eprintln!("{:#?}", case.scenario.faults);
+                eprintln!(
+                    "last fault ends at {} ms; byzantine at the end: {:?}",
+                    case.last_fault_ms, case.byzantine_at_end
+                );
+                let mut sim = cpeers::sim::Simulation::new(case.scenario.clone());
+                sim.set_trace(a.trace);
+                sim.run_until_stop();
+                let report = sim.report_now();
+                if a.trace {
+                    for n in &case.scenario.nodes {
+                        if let Some(e) = sim.engine(&n.name) {
+                            eprintln!(
+                                "{} trie (largest issued {}):\n{}",
+                                n.name,
+                                e.largest_validated_seq(),
+                                e.validations().trie().dump()
+                            );
+                        }
+                    }
+                }
+                if a.json {
+                    println!("{}", report.to_json());
+                } else {
+                    print!("{}", report.summary());
+                }
+                match sweep::check(&case, &report) {
+                    Ok(()) => println!("healed"),
+                    Err(f) => {
+                        println!("FAILED: {f}");
+                        std::process::exit(1);
+                    }
+                }
+                return Ok(());
+            }
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let b = cpeers::bench::heal::run(a.from, a.seeds, a.settle_ms, threads);
+            if a.json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+                    "{} schedules ({:.0} s simulated in {:.1} s wall): {} healed, {} forked, {} did not heal",
+                    b.schedules,
+                    b.simulated_s,
+                    b.wall_s,
+                    b.passed,
+                    b.forked,
+                    b.failures.len() as u64 - b.forked
+                );
+                for m in &b.failures {
+                    println!(
+                        "  seed {} ({} validators): {}",
+                        m.seed, m.validators, m.failure
+                    );
+                }
+            }
+            if !b.failures.is_empty() {
+                std::process::exit(1);
+            }
+        }
         Commands::Bench(BenchCommand::Sim(a)) => {
             let b = cpeers::bench::sim_speed::run(a.validators, a.rounds, a.tps);
             if a.json {

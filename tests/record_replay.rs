@@ -66,9 +66,9 @@ fn report_validated(report: &cpeers::sim::Report, node: &str) -> Vec<(u32, Strin
 #[test]
 fn a_recorded_scenario_with_disputes_replays_to_the_same_ledgers_and_flips() {
     let dir = scratch("disputes");
-    let report = record_scenario("slow_peer", &dir);
+    let report = record_scenario("slow_peers", &dir);
     let mut flips_seen = 0;
-    for node in ["slow0", "fast0", "fast1", "fast2", "fast3"] {
+    for node in ["slow0", "slow1", "fast0", "fast1", "fast2", "fast3"] {
         let t = record::open(&dir.join(format!("{node}.rec"))).unwrap();
         assert_eq!(t.damage, None);
         assert_eq!(t.header.name, node);

@@ -67,12 +67,43 @@ fn five_peers_agree_on_every_transaction() {
     }
 }
 
+/// Safety after a short run that stops while slow nodes may still be catching up (they are not
+/// "synchronized" at that instant): no fork, one branch, and every node fully validated the
+/// same ledger 1.
+fn assert_same_ledger_1(r: &Report) {
+    assert_eq!(r.forks, 0, "{} forked:\n{}", r.scenario, r.summary());
+    assert_eq!(r.branches, 1, "{} branched:\n{}", r.scenario, r.summary());
+    let hashes: BTreeSet<&str> = r
+        .nodes
+        .iter()
+        .filter_map(|n| n.validated_at(1).map(|l| l.hash.as_str()))
+        .collect();
+    assert_eq!(hashes.len(), 1, "{}", r.summary());
+}
+
+/// A transaction left out of ledger 1 is not lost: it is still pending on `node`, or in a later
+/// ledger `node` built or adopted.
+fn assert_pending_or_later(r: &Report, node: &str, tx: &str) {
+    let n = r.node(node).unwrap();
+    let later = n
+        .ledgers
+        .iter()
+        .any(|l| l.seq > 1 && l.txs.iter().any(|t| t == tx));
+    assert!(
+        later || n.pending_txs.iter().any(|t| t == tx),
+        "{node} lost {tx}:\n{}",
+        r.summary()
+    );
+}
+
 /// rippled testSlowPeers (1 of 5 slow): the slow peer's transaction misses ledger 1 and stays
-/// pending on every node; the others are in.
+/// pending (or goes into a later ledger) on every node; the others are in. The run stops once
+/// everyone fully validated ledger 1, which the slow peer reaches by adopting the others'
+/// ledger (rippled's wrong-ledger path), so it is not asserted to be on their last closed one.
 #[test]
 fn one_slow_peer_is_left_out_and_stays_pending() {
     let r = run("slow_peer");
-    assert_agreed(&r);
+    assert_same_ledger_1(&r);
     for n in &r.nodes {
         assert_eq!(
             txs_of(&r, &n.id, 1),
@@ -80,7 +111,7 @@ fn one_slow_peer_is_left_out_and_stays_pending() {
             "{}",
             n.id
         );
-        assert_eq!(n.pending_txs, vec!["slow-0".to_string()], "{}", n.id);
+        assert_pending_or_later(&r, &n.id, "slow-0");
     }
 }
 
@@ -88,16 +119,12 @@ fn one_slow_peer_is_left_out_and_stays_pending() {
 #[test]
 fn two_slow_peers_are_left_out_and_stay_pending() {
     let r = run("slow_peers");
-    assert_agreed(&r);
+    assert_same_ledger_1(&r);
     for n in &r.nodes {
         let txs = txs_of(&r, &n.id, 1);
         assert_eq!(txs, set(&["fast-0", "fast-3", "fast-all"]), "{}", n.id);
-        assert_eq!(
-            n.pending_txs,
-            vec!["slow-0".to_string(), "slow-1".to_string()],
-            "{}",
-            n.id
-        );
+        assert_pending_or_later(&r, &n.id, "slow-0");
+        assert_pending_or_later(&r, &n.id, "slow-1");
     }
 }
 

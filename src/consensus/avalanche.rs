@@ -64,6 +64,8 @@ mod tests {
     use super::*;
     use AvalancheState::*;
 
+    /// rippled `getNeededWeight` (ConsensusParms.h): the state advances at most one step per
+    /// call and only after `minimumRounds` calls in the current state.
     #[test]
     fn advances_one_state_per_call_after_min_rounds() {
         let p = ConsensusParams::mainnet();
@@ -80,5 +82,51 @@ mod tests {
         assert_eq!(needed_weight(&p, Late, 199, 5, 2), (70, None));
         // Close-time use: no minimum rounds.
         assert_eq!(needed_weight(&p, Init, 50, 0, 0), (65, Some(Mid)));
+    }
+
+    /// rippled `avalancheCutoffs`, one percent either side of each cutoff: mid from 50 % of the
+    /// previous round time (65 % needed), late from 85 % (70 %), stuck from 200 % (95 %); before
+    /// that, init needs 50 %. Stuck is the last state.
+    #[test]
+    fn each_cutoff_starts_at_its_time_with_its_weight() {
+        let p = ConsensusParams::mainnet();
+        let m = p.av_min_rounds;
+        // (state, percent of the previous round time, needed, new state)
+        let rows = [
+            (Init, 0, 50, None),
+            (Init, 49, 50, None),
+            (Init, 50, 65, Some(Mid)),
+            (Mid, 84, 65, None),
+            (Mid, 85, 70, Some(Late)),
+            (Late, 199, 70, None),
+            (Late, 200, 95, Some(Stuck)),
+            (Stuck, 200, 95, None),
+            (Stuck, 10_000, 95, None),
+        ];
+        for (state, pct, needed, next) in rows {
+            assert_eq!(
+                needed_weight(&p, state, pct, m, m),
+                (needed, next),
+                "{} at {pct} %",
+                state.name()
+            );
+        }
+    }
+
+    /// rippled `avMIN_ROUNDS` is 2: a dispute's state advances on its second update in a
+    /// state, not its first (`DisputedTx::updateVote` passes `++avalancheCounter_`).
+    #[test]
+    fn a_state_advances_on_its_second_update() {
+        let p = ConsensusParams::mainnet();
+        assert_eq!(needed_weight(&p, Init, 60, 1, p.av_min_rounds), (50, None));
+        assert_eq!(
+            needed_weight(&p, Init, 60, 2, p.av_min_rounds),
+            (65, Some(Mid))
+        );
+        assert_eq!(needed_weight(&p, Mid, 90, 1, p.av_min_rounds), (65, None));
+        assert_eq!(
+            needed_weight(&p, Mid, 90, 2, p.av_min_rounds),
+            (70, Some(Late))
+        );
     }
 }

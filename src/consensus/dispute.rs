@@ -384,41 +384,294 @@ mod tests {
         );
     }
 
-    /// rippled Consensus_test::testDisputes: 51 peers yes, 49 no. A proposing yes-voter keeps
-    /// the transaction while the needed weight is 50 % (weight 51) but drops it when the
-    /// avalanche reaches 65 %; a non-proposing observer follows the majority.
+    /// rippled Consensus_test::testDisputes, row for row: 100 peers split 51/49, four disputes
+    /// (proposing and voting yes, proposing and voting no, observing with yes, observing with
+    /// no), then peers moving to the proposer's original vote while the needed weight steps
+    /// 50 -> 65 -> 70 -> 95 %: the proposing yes-voter flips at each step and back as support
+    /// catches up (51 < 65, 66 > 65, 67 < 70, 71 > 70, 72 < 95, 96 > 95). Stall onset as rippled
+    /// logs it: "voting NO for 11 rounds", the recent flipper only once peers are unchanged
+    /// (`avSTALLED_ROUNDS`) or its own vote is four updates old.
     #[test]
-    fn vote_flips_when_needed_weight_passes_65() {
+    fn disputes_like_rippled() {
         let p = ConsensusParams::mainnet();
-        let mut d = Dispute::new(tx(), true, Time(0));
-        for i in 0..51 {
-            d.set_vote(peer(i), true, Time(0));
-        }
-        for i in 51..100 {
-            d.set_vote(peer(i), false, Time(0));
-        }
-        assert_eq!(d.weight(), 51);
-        // Early in the round: 50 % needed, we stay yes.
-        assert!(!d.update_vote(10, true, &p, Time(1)));
-        assert!(!d.update_vote(40, true, &p, Time(2)));
-        assert!(d.our_vote());
-        assert_eq!(d.avalanche(), AvalancheState::Init);
-        // 50 % of the previous round time and two updates in init: 65 % needed -> flip to no.
-        assert!(d.update_vote(55, true, &p, Time(3)));
-        assert!(!d.our_vote());
-        assert_eq!(d.avalanche(), AvalancheState::Mid);
-        assert_eq!(d.our_flips(), 1);
+        // proposing true, proposing false, following true, following false
+        const PT: usize = 0;
+        const PF: usize = 1;
+        const FT: usize = 2;
+        const FF: usize = 3;
+        let proposing = [true, true, false, false];
+        let mut d = [
+            Dispute::new(Tx::new("99").unwrap(), true, Time(0)),
+            Dispute::new(Tx::new("98").unwrap(), false, Time(0)),
+            Dispute::new(Tx::new("97").unwrap(), true, Time(0)),
+            Dispute::new(Tx::new("96").unwrap(), false, Time(0)),
+        ];
+        let update = |d: &mut [Dispute; 4], pct: i64| -> [bool; 4] {
+            let mut changed = [false; 4];
+            for i in 0..4 {
+                changed[i] = d[i].update_vote(pct, proposing[i], &p, Time(pct));
+            }
+            changed
+        };
+        let votes = |d: &[Dispute; 4]| d.each_ref().map(|x| x.our_vote());
+        let stalled = |d: &[Dispute; 4], peers_unchanged: u32| -> [bool; 4] {
+            [0, 1, 2, 3].map(|i| d[i].stalled(&p, proposing[i], peers_unchanged))
+        };
+        let none = [false; 4];
+        let only_pt = [true, false, false, false];
 
-        // An observer votes with the majority, whatever the avalanche.
-        let mut o = Dispute::new(tx(), false, Time(0));
-        for i in 0..51 {
-            o.set_vote(peer(i), true, Time(0));
+        // An even split, then the middle vote moved to match ours.
+        for i in 0..100 {
+            for x in d.iter_mut() {
+                assert!(x.set_vote(peer(i), i < 50, Time(0)));
+            }
         }
-        for i in 51..100 {
-            o.set_vote(peer(i), false, Time(0));
+        assert!(d[PT].set_vote(peer(50), true, Time(0)));
+        assert!(d[PF].set_vote(peer(49), false, Time(0)));
+        assert!(d[FT].set_vote(peer(50), true, Time(0)));
+        assert!(d[FF].set_vote(peer(49), false, Time(0)));
+        assert_eq!(votes(&d), [true, false, true, false]);
+        assert_eq!(stalled(&d, 0), none);
+
+        // In the majority: no change.
+        assert_eq!(update(&mut d, 5), none);
+        assert_eq!(update(&mut d, 10), none);
+        assert_eq!(stalled(&d, 2), none);
+
+        // 51 % support; the requirement jumps to 65 %.
+        assert_eq!(update(&mut d, 55), only_pt);
+        assert_eq!(votes(&d), [false, false, true, false]);
+
+        // 16 peers move to each dispute's original vote: 66 % > 65 %.
+        for i in 0..16 {
+            assert!(d[PT].set_vote(peer(99 - i), true, Time(0)));
+            assert!(d[PF].set_vote(peer(i), false, Time(0)));
+            assert!(d[FT].set_vote(peer(99 - i), true, Time(0)));
+            assert!(d[FF].set_vote(peer(i), false, Time(0)));
         }
-        assert!(o.update_vote(10, false, &p, Time(1)));
-        assert!(o.our_vote());
+        assert_eq!(update(&mut d, 60), only_pt);
+        assert_eq!(votes(&d), [true, false, true, false]);
+
+        // The requirement jumps to 70 %: 67 % is not enough.
+        assert_eq!(update(&mut d, 86), only_pt);
+        assert_eq!(votes(&d), [false, false, true, false]);
+
+        // 5 more: 71 % > 70 %.
+        for i in 16..21 {
+            assert!(d[PT].set_vote(peer(99 - i), true, Time(0)));
+            assert!(d[PF].set_vote(peer(i), false, Time(0)));
+            assert!(d[FT].set_vote(peer(99 - i), true, Time(0)));
+            assert!(d[FF].set_vote(peer(i), false, Time(0)));
+        }
+        assert_eq!(update(&mut d, 90), only_pt);
+        assert_eq!(votes(&d), [true, false, true, false]);
+        // Still 70 % needed until 200 %.
+        assert_eq!(update(&mut d, 150), none);
+        assert_eq!(update(&mut d, 190), none);
+        assert_eq!(votes(&d), [true, false, true, false]);
+        assert_eq!(stalled(&d, 3), none);
+
+        // The requirement jumps to 95 %: 72 % is not enough.
+        assert_eq!(update(&mut d, 220), only_pt);
+        assert_eq!(votes(&d), [false, false, true, false]);
+
+        // 25 more: 96 % > 95 %.
+        for i in 21..46 {
+            assert!(d[PT].set_vote(peer(99 - i), true, Time(0)));
+            assert!(d[PF].set_vote(peer(i), false, Time(0)));
+            assert!(d[FT].set_vote(peer(99 - i), true, Time(0)));
+            assert!(d[FF].set_vote(peer(i), false, Time(0)));
+        }
+        assert_eq!(update(&mut d, 250), only_pt);
+        assert_eq!(votes(&d), [true, false, true, false]);
+        // Just entered the stuck state: not stalled however long peers have been unchanged.
+        for peers_unchanged in 0..6 {
+            assert_eq!(stalled(&d, peers_unchanged), none);
+        }
+        let peers_unchanged = 6;
+
+        // Second update in the stuck state. The others have voted the same way for 11 updates
+        // and are stalled (rippled: "voting NO for 11 rounds", support 2 %, 97 %, 3 %); the
+        // proposing yes-voter changed one update ago.
+        assert_eq!(update(&mut d, 250), none);
+        assert_eq!(votes(&d), [true, false, true, false]);
+        assert_eq!(d[PF].current_vote_counter, 11);
+        assert_eq!(stalled(&d, 0), [false, true, true, true]);
+        assert_eq!(stalled(&d, peers_unchanged), [false, true, true, true]);
+        // Two and three updates after its flip: stalled only if peers are unchanged.
+        for i in 1..3 {
+            assert_eq!(update(&mut d, 250 + 10 * i), none);
+            assert_eq!(d[PT].current_vote_counter, 1 + i as u32);
+            assert_eq!(d[PF].current_vote_counter, 11 + i as u32);
+            assert_eq!(stalled(&d, 0), [false, true, true, true]);
+            assert_eq!(stalled(&d, peers_unchanged), [true; 4]);
+        }
+        // Four updates: its own vote is settled, stalled regardless of peers.
+        for i in 3..5 {
+            assert_eq!(update(&mut d, 250 + 10 * i), none);
+            assert_eq!(d[PT].current_vote_counter, 1 + i as u32);
+            assert_eq!(stalled(&d, 0), [true; 4]);
+            assert_eq!(stalled(&d, peers_unchanged), [true; 4]);
+        }
+    }
+
+    /// A dispute where we vote yes with `weight()` exactly `w`: of 100 votes counting ours,
+    /// `w` are yes.
+    fn yes_dispute_with_weight(w: u32) -> Dispute {
+        let mut d = Dispute::new(tx(), true, Time(0));
+        for i in 0..99 {
+            d.set_vote(peer(i), i + 1 < w, Time(0));
+        }
+        assert_eq!(d.weight(), i64::from(w));
+        d
+    }
+
+    /// rippled `DisputedTx::updateVote`: a proposer keeps its yes only while the weight is
+    /// strictly above the state's `consensusPct` (50, 65, 70, 95).
+    #[test]
+    fn a_vote_needs_more_than_each_cutoffs_weight() {
+        let p = ConsensusParams::mainnet();
+        use AvalancheState::*;
+        for (state, needed) in [(Init, 50), (Mid, 65), (Late, 70), (Stuck, 95)] {
+            // At the state's own start time and first update in it: no advance.
+            let pct = p.cutoff(state).time_pct;
+            let mut at = yes_dispute_with_weight(needed);
+            at.avalanche = state;
+            assert!(
+                at.update_vote(pct, true, &p, Time(1)),
+                "{} {needed}",
+                state.name()
+            );
+            assert!(!at.our_vote());
+            let mut above = yes_dispute_with_weight(needed + 1);
+            above.avalanche = state;
+            assert!(!above.update_vote(pct, true, &p, Time(1)));
+            assert!(above.our_vote());
+            assert_eq!(above.avalanche(), state);
+        }
+    }
+
+    /// rippled `avalancheCutoffs` times, one percent either side, on a vote whose weight lies
+    /// between the two states' requirements: at 84 % of the previous round time a 68 % yes
+    /// still passes (65 % needed), at 85 % it fails (70 % needed); likewise 60 % at 49/50 %
+    /// (50 -> 65 % needed) and 80 % at 199/200 % (70 -> 95 % needed).
+    #[test]
+    fn each_cutoff_time_decides_the_needed_weight() {
+        let p = ConsensusParams::mainnet();
+        use AvalancheState::*;
+        for (from, to, time, weight) in [
+            (Init, Mid, 50, 60),
+            (Mid, Late, 85, 68),
+            (Late, Stuck, 200, 80),
+        ] {
+            let case = format!("{} -> {} at {time} %", from.name(), to.name());
+            // Second update in the state, so only the time holds it back.
+            let mut before = yes_dispute_with_weight(weight);
+            before.avalanche = from;
+            before.avalanche_counter = 1;
+            assert!(!before.update_vote(time - 1, true, &p, Time(1)), "{case}");
+            assert_eq!(before.avalanche(), from, "{case}");
+            assert!(before.our_vote(), "{case}");
+            let mut at = yes_dispute_with_weight(weight);
+            at.avalanche = from;
+            at.avalanche_counter = 1;
+            assert!(at.update_vote(time, true, &p, Time(1)), "{case}");
+            assert_eq!(at.avalanche(), to, "{case}");
+            assert!(!at.our_vote(), "{case}");
+        }
+    }
+
+    /// rippled `avMIN_ROUNDS` is 2 and `getNeededWeight` moves one state per update: at 500 %
+    /// of the previous round time, a dispute reaches stuck on its sixth update, two per state.
+    #[test]
+    fn a_dispute_advances_one_state_every_second_update() {
+        let p = ConsensusParams::mainnet();
+        use AvalancheState::*;
+        let mut d = yes_dispute_with_weight(99);
+        let states: Vec<AvalancheState> = (0..7)
+            .map(|t| {
+                d.update_vote(500, true, &p, Time(t));
+                d.avalanche()
+            })
+            .collect();
+        assert_eq!(states, vec![Init, Mid, Mid, Late, Late, Stuck, Stuck]);
+        assert!(d.our_vote());
+    }
+
+    /// A dispute in the stuck state for `av_min_rounds` updates, voting yes with weight `w`,
+    /// our vote unchanged for `vote_rounds` updates.
+    fn stuck_dispute(w: u32, vote_rounds: u32) -> Dispute {
+        let mut d = yes_dispute_with_weight(w);
+        d.avalanche = AvalancheState::Stuck;
+        d.avalanche_counter = 2;
+        d.current_vote_counter = vote_rounds;
+        d
+    }
+
+    /// rippled `avSTALLED_ROUNDS` is 4: a proposer's settled vote (at least `avMIN_ROUNDS`
+    /// updates old) is stalled once peers were unchanged for 4 rounds, or once its own vote is
+    /// 4 updates old, whichever comes first (`DisputedTx::stalled`).
+    #[test]
+    fn stalled_after_four_unchanged_rounds() {
+        let p = ConsensusParams::mainnet();
+        let d = stuck_dispute(90, 2);
+        assert!(!d.stalled(&p, true, 3));
+        assert!(d.stalled(&p, true, 4));
+        assert!(!stuck_dispute(90, 3).stalled(&p, true, 0));
+        assert!(stuck_dispute(90, 4).stalled(&p, true, 0));
+    }
+
+    /// rippled `avMIN_ROUNDS` is 2 in `DisputedTx::stalled` too: two updates in the stuck state,
+    /// and (proposing) our vote two updates old, however long peers have been unchanged.
+    #[test]
+    fn stalled_waits_two_updates() {
+        let p = ConsensusParams::mainnet();
+        let mut d = stuck_dispute(90, 10);
+        d.avalanche_counter = 1;
+        assert!(!d.stalled(&p, true, 10));
+        d.avalanche_counter = 2;
+        assert!(d.stalled(&p, true, 10));
+        assert!(!stuck_dispute(90, 1).stalled(&p, true, 10));
+        assert!(stuck_dispute(90, 2).stalled(&p, true, 10));
+    }
+
+    /// rippled `DisputedTx::stalled`: support beyond `minCONSENSUS_PCT` (80) either way, strictly:
+    /// 81 % or 19 % stalls, 80 % and 20 % do not.
+    #[test]
+    fn stalled_needs_more_than_80_percent_either_way() {
+        let p = ConsensusParams::mainnet();
+        for (w, want) in [
+            (81, true),
+            (80, false),
+            (50, false),
+            (20, false),
+            (19, true),
+        ] {
+            assert_eq!(stuck_dispute(w, 10).stalled(&p, true, 10), want, "{w} %");
+        }
+    }
+
+    /// rippled's init cutoff starts at 0 % and every later one later still, so a dispute in any
+    /// state but stuck has room to change and is never stalled, however lopsided and old
+    /// (`DisputedTx::stalled` compares the next cutoff's time with the current one's).
+    #[test]
+    fn only_stuck_disputes_stall() {
+        let p = ConsensusParams::mainnet();
+        use AvalancheState::*;
+        for state in [Init, Mid, Late] {
+            let mut d = stuck_dispute(99, 10);
+            d.avalanche = state;
+            d.avalanche_counter = 10;
+            assert!(!d.stalled(&p, true, 10), "{}", state.name());
+            assert!(!d.stalled(&p, false, 10), "{}", state.name());
+        }
+        // Ten updates early in the round keep a dispute in init: not stalled.
+        let mut early = yes_dispute_with_weight(99);
+        for t in 0..10 {
+            early.update_vote(10, true, &p, Time(t));
+        }
+        assert_eq!(early.avalanche(), Init);
+        assert!(!early.stalled(&p, true, 10));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! Reading order: [`tx`] and [`txset`] (what is agreed on), [`ledger`] (what a round produces),
 //! [`proposal`] and [`validation`] (signed messages), [`rules`] (should-close and consensus
 //! check), [`dispute`] and [`avalanche`] (voting on differences), [`close_time`],
-//! [`validations`] and [`preferred`] (following the network), then [`engine`].
+//! [`ledger_trie`] and [`validations`] (following the network), then [`engine`].
 
 pub mod avalanche;
 pub mod close_time;
@@ -17,10 +17,10 @@ pub mod hash;
 pub mod history;
 pub mod keys;
 pub mod ledger;
+pub mod ledger_trie;
 pub mod params;
 pub mod peers;
 pub mod pending;
-pub mod preferred;
 pub mod proposal;
 pub mod refusal;
 pub mod rules;
@@ -31,7 +31,9 @@ pub mod unl;
 pub mod validation;
 pub mod validations;
 
-pub use engine::{Command, Engine, EngineConfig, Input, Message, Mode, Output, Phase, StartFrom};
+pub use engine::{
+    Command, Engine, EngineConfig, Input, Message, Mode, Output, Phase, ServerState, StartFrom,
+};
 pub use hash::Hash256;
 pub use keys::{NodeId, NodeKey, Verifier};
 pub use ledger::{Ledger, Seq};

@@ -81,6 +81,15 @@ pub struct ConsensusParams {
     pub validation_valid_early_ms: i64,
     /// A validator without a validation this recent counts as offline (validationFRESHNESS).
     pub validation_freshness_ms: i64,
+    /// A validator's sequence enforcer forgets its largest sequence after this long without a
+    /// new validation (validationSET_EXPIRES).
+    pub validation_set_expires_ms: i64,
+    /// A fully validated ledger younger than this makes a connected node SYNCING (rippled
+    /// `NetworkOPs::setMode`: one minute).
+    pub validated_recent_ms: i64,
+    /// Nothing fully validated for this long is a stall: the node then follows the heaviest
+    /// branch of the trusted validators' latest ledgers (a cpeers rule; rippled has none).
+    pub stall_recovery_ms: i64,
     /// Peer positions older than this are dropped and un-voted (proposeFRESHNESS).
     pub propose_freshness_ms: i64,
     /// We re-propose at least this often even without changes (proposeINTERVAL).
@@ -137,6 +146,9 @@ impl ConsensusParams {
             validation_valid_local_ms: 3 * 60_000,
             validation_valid_early_ms: 3 * 60_000,
             validation_freshness_ms: 20_000,
+            validation_set_expires_ms: 10 * 60_000,
+            validated_recent_ms: 60_000,
+            stall_recovery_ms: 30_000,
             propose_freshness_ms: 20_000,
             propose_interval_ms: 12_000,
             min_consensus_pct: 80,
@@ -171,6 +183,9 @@ impl ConsensusParams {
             validation_valid_local_ms: s(self.validation_valid_local_ms),
             validation_valid_early_ms: s(self.validation_valid_early_ms),
             validation_freshness_ms: s(self.validation_freshness_ms),
+            validation_set_expires_ms: s(self.validation_set_expires_ms),
+            validated_recent_ms: s(self.validated_recent_ms),
+            stall_recovery_ms: s(self.stall_recovery_ms),
             propose_freshness_ms: s(self.propose_freshness_ms),
             propose_interval_ms: s(self.propose_interval_ms),
             ledger_idle_interval_ms: s(self.ledger_idle_interval_ms),
@@ -244,5 +259,75 @@ mod tests {
         assert_eq!(f.av_min_rounds, m.av_min_rounds);
         assert_eq!("fast".parse::<Profile>(), Ok(Profile::Fast));
         assert!("slow".parse::<Profile>().is_err());
+    }
+
+    /// Every mainnet number is rippled's, named as rippled names it. The behavioural tests
+    /// (each rule one step either side of its threshold) live with the rules: `rules.rs`,
+    /// `avalanche.rs`, `dispute.rs`, `close_time.rs`; this pin catches the numbers whose rules
+    /// live in the engine, the validation tracker or the peer tracker.
+    #[test]
+    fn mainnet_numbers_are_rippleds() {
+        let p = ConsensusParams::mainnet();
+        let min = 60_000;
+        // ValidationParms (Validations.h).
+        assert_eq!(p.validation_valid_wall_ms, 5 * min); // validationCURRENT_WALL
+        assert_eq!(p.validation_valid_local_ms, 3 * min); // validationCURRENT_LOCAL
+        assert_eq!(p.validation_valid_early_ms, 3 * min); // validationCURRENT_EARLY
+        assert_eq!(p.validation_set_expires_ms, 10 * min); // validationSET_EXPIRES
+        assert_eq!(p.validation_freshness_ms, 20_000); // validationFRESHNESS
+        // NetworkOPs::setMode: a validated ledger under a minute old means SYNCING or better.
+        assert_eq!(p.validated_recent_ms, min);
+        // ConsensusParms.h.
+        assert_eq!(p.propose_freshness_ms, 20_000); // proposeFRESHNESS
+        assert_eq!(p.propose_interval_ms, 12_000); // proposeINTERVAL
+        assert_eq!(p.min_consensus_pct, 80); // minCONSENSUS_PCT
+        assert_eq!(p.ledger_idle_interval_ms, 15_000); // ledgerIDLE_INTERVAL
+        assert_eq!(p.ledger_min_consensus_ms, 1_950); // ledgerMIN_CONSENSUS
+        assert_eq!(p.ledger_max_consensus_ms, 15_000); // ledgerMAX_CONSENSUS
+        assert_eq!(p.ledger_min_close_ms, 2_000); // ledgerMIN_CLOSE
+        assert_eq!(p.ledger_granularity_ms, 1_000); // ledgerGRANULARITY
+        assert_eq!(p.ledger_abandon_consensus_factor, 10); // ledgerABANDON_CONSENSUS_FACTOR
+        assert_eq!(p.ledger_abandon_consensus_ms, 120_000); // ledgerABANDON_CONSENSUS
+        assert_eq!(p.av_min_consensus_time_ms, 5_000); // avMIN_CONSENSUS_TIME
+        assert_eq!(p.av_ct_consensus_pct, 75); // avCT_CONSENSUS_PCT
+        assert_eq!(p.av_min_rounds, 2); // avMIN_ROUNDS
+        assert_eq!(p.av_stalled_rounds, 4); // avSTALLED_ROUNDS
+        // avalancheCutoffs: {state, {time, percent, next}}.
+        use AvalancheState::*;
+        let cutoffs: Vec<(i64, i64, AvalancheState)> = [Init, Mid, Late, Stuck]
+            .into_iter()
+            .map(|s| {
+                let c = p.cutoff(s);
+                (c.time_pct, c.yes_pct, c.next)
+            })
+            .collect();
+        assert_eq!(
+            cutoffs,
+            vec![
+                (0, 50, Mid),
+                (50, 65, Late),
+                (85, 70, Stuck),
+                (200, 95, Stuck)
+            ]
+        );
+        // LedgerTiming.h: ledgerPossibleTimeResolutions, ledgerGenesisTimeResolution (index 0;
+        // ledgerDefaultTimeResolution is index 2, 30 s), increase/decrease every 8/1 ledgers.
+        assert_eq!(
+            p.close_resolutions_ms,
+            vec![10_000, 20_000, 30_000, 60_000, 90_000, 120_000]
+        );
+        assert_eq!(p.genesis_resolution_ms(), 10_000);
+        assert_eq!(p.close_resolutions_ms[2], 30_000);
+        assert_eq!(p.increase_resolution_every, 8);
+        assert_eq!(p.decrease_resolution_every, 1);
+        // effCloseTime: at least the parent's close time plus 1 s.
+        assert_eq!(p.close_time_step_ms, 1_000);
+        // shouldCloseLedger: prevRoundTime < -1s, or > 10min, closes at once.
+        assert_eq!(p.bizarre_low_ms, -1_000);
+        assert_eq!(p.bizarre_high_ms, 10 * min);
+        // Consensus::peerProposal keeps the last 10 positions of each peer (recentPeerPositions_).
+        assert_eq!(p.recent_proposals_per_peer, 10);
+        // Not a rippled number (rippled's acquire timers differ per object): cpeers' own retry.
+        assert_eq!(p.acquire_retry_ms, 1_000);
     }
 }

@@ -184,9 +184,12 @@ impl PeerTracker {
         s.last_proposal = Some(ProposalSummary::of(p, received));
     }
 
-    /// Checks `pos` against the replay buffer: `Some(Duplicate)` for a repeat,
+    /// Checks `pos` against the replay buffer: `Some(Duplicate)` for a repeat;
     /// `Some(Equivocation)` when the same peer signed something else with the same ledger and
-    /// seq. Otherwise buffers it (keeping the last `keep`) and returns `None`.
+    /// seq (the peer is flagged; as in rippled the first proposal stays and this one is
+    /// ignored); `Some(StaleSeq)` for a validator that restarted and rejoins the round with a
+    /// new seq-0 position (closed later than its first one), which is not equivocation.
+    /// Otherwise buffers it (keeping the last `keep`) and returns `None`.
     pub fn buffer(&mut self, pos: &PeerPosition, keep: usize) -> Option<Refusal> {
         let p = pos.get();
         let buf = self.recent.entry(p.node).or_default();
@@ -195,6 +198,9 @@ impl PeerTracker {
             if o.prev_ledger == p.prev_ledger && o.seq == p.seq {
                 if o == p {
                     return Some(Refusal::Duplicate);
+                }
+                if p.seq == super::proposal::SEQ_JOIN && p.close_time > o.close_time {
+                    return Some(Refusal::StaleSeq);
                 }
                 self.equivocators.insert(p.node);
                 if let Some(s) = self.stats.get_mut(&p.node) {

@@ -33,6 +33,9 @@ pub enum Refusal {
     StaleValidation,
     /// Older than the sender's latest validation and outside the kept window.
     OldValidation,
+    /// A validation whose sequence is not above one the validator already sent (rippled
+    /// `badSeq`).
+    BadSeq,
     /// Bytes that do not decode.
     Malformed,
     /// Larger than the transport allows.
@@ -85,6 +88,7 @@ impl Refusal {
             Refusal::BadKey => "bad_key",
             Refusal::StaleValidation => "stale_validation",
             Refusal::OldValidation => "old_validation",
+            Refusal::BadSeq => "bad_seq",
             Refusal::Malformed => "malformed",
             Refusal::Oversized => "oversized",
             Refusal::WrongNetwork => "wrong_network",

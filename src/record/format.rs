@@ -123,6 +123,8 @@ pub enum RecordedInput {
     },
     /// An operator command.
     Command(RecordedCommand),
+    /// [`Input::PeersConnected`].
+    PeersConnected(u32),
 }
 
 /// [`Command`] in stored form.
@@ -176,6 +178,9 @@ impl RecordedInput {
                 from: *from,
                 why: *why,
             },
+            Input::PeersConnected(n) => {
+                RecordedInput::PeersConnected(u32::try_from(*n).unwrap_or(u32::MAX))
+            }
             Input::Command(c) => RecordedInput::Command(match c {
                 Command::Submit(txs) => RecordedCommand::Submit(txs.clone()),
                 Command::InjectPosition { txs, close_time } => RecordedCommand::InjectPosition {
@@ -224,6 +229,7 @@ impl RecordedInput {
                 from: *from,
                 why: *why,
             },
+            RecordedInput::PeersConnected(n) => Input::PeersConnected(*n as usize),
             RecordedInput::Command(c) => Input::Command(match c {
                 RecordedCommand::Submit(txs) => Command::Submit(txs.clone()),
                 RecordedCommand::InjectPosition { txs, close_time } => Command::InjectPosition {
@@ -272,6 +278,7 @@ impl RecordedInput {
             RecordedInput::Command(RecordedCommand::OverrideVote { tx, vote }) => {
                 format!("operator pinned the vote on {} to {vote:?}", tx.short())
             }
+            RecordedInput::PeersConnected(n) => format!("{n} peers connected"),
         }
     }
 }

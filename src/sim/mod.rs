@@ -9,6 +9,7 @@ pub mod byzantine;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod sweep;
 pub mod topology;
 
 pub use report::{LedgerReport, NodeReport, Report};

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::scenario::{NodeSpec, Scenario};
 use crate::consensus::ledger::Seq;
-use crate::consensus::{Hash256, Ledger};
+use crate::consensus::{ConsensusParams, Hash256, Ledger};
 
 /// A ledger as a node came to have it.
 #[derive(Debug, Clone)]
@@ -32,6 +32,21 @@ pub struct NodeRecord {
     seen: HashSet<Hash256>,
     /// Every fully validated ledger the node reported, in order.
     pub fully_validated: Vec<(Seq, Hash256)>,
+    /// Every operating-mode change, at simulated time.
+    pub state_changes: Vec<StateChangeReport>,
+    /// Simulated time the node last learned of a newly fully validated ledger.
+    pub last_validated_at_ms: Option<u64>,
+}
+
+/// One operating-mode change in the report.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StateChangeReport {
+    /// Simulated time.
+    pub at_ms: u64,
+    /// The new state (`disconnected` .. `full`).
+    pub state: String,
+    /// Why, in words.
+    pub reason: String,
 }
 
 impl NodeRecord {
@@ -80,6 +95,15 @@ pub struct LedgerReport {
     pub fully_validated: bool,
 }
 
+/// A ledger by sequence and hash.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LedgerTip {
+    /// Sequence.
+    pub seq: Seq,
+    /// Hash (hex).
+    pub hash: String,
+}
+
 /// One node in the report.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct NodeReport {
@@ -91,6 +115,16 @@ pub struct NodeReport {
     pub validator: bool,
     /// Final mode, or `crashed`.
     pub mode: String,
+    /// Operating mode at the end as rippled's `server_state` shows it to an admin
+    /// (`disconnected`, `connected`, `syncing`, `tracking`, `full`, or `proposing` for a FULL
+    /// validator proposing), or `crashed`.
+    pub server_state: String,
+    /// Every operating-mode change, oldest first.
+    pub state_changes: Vec<StateChangeReport>,
+    /// Its last closed ledger at the end.
+    pub last_closed: LedgerTip,
+    /// Simulated time it last learned of a newly fully validated ledger.
+    pub last_validated_at_ms: Option<u64>,
     /// Ledgers in the order the node got them.
     pub ledgers: Vec<LedgerReport>,
     /// Payloads still pending.
@@ -130,15 +164,44 @@ pub struct Report {
     pub forks: usize,
     /// Distinct chains among the nodes' last fully validated ledgers.
     pub branches: usize,
-    /// All live honest nodes share the same last fully validated ledger.
+    /// The live honest nodes are on one chain (their last closed ledgers are one ledger or its
+    /// parent: within one round) and still validating (see `stalled_since_ms`).
     pub synchronized: bool,
+    /// When nothing has been fully validated by any live honest node for longer than
+    /// [`stall_after_ms`] before the end: the simulated time of the last new full validation
+    /// (0 when there never was one). `None` while the network validates.
+    pub stalled_since_ms: Option<u64>,
     /// Messages delivered, by kind.
     pub messages: BTreeMap<String, u64>,
 }
 
-/// Per-node input to [`Report::build`]: spec, mode, live-and-honest, record, last fully
-/// validated ledger, pending payloads.
-pub type NodeOutcome = (NodeSpec, String, bool, NodeRecord, Arc<Ledger>, Vec<String>);
+/// Per-node input to [`Report::build`].
+#[derive(Debug, Clone)]
+pub struct NodeOutcome {
+    /// The node's spec.
+    pub spec: NodeSpec,
+    /// Final consensus mode, or `crashed`.
+    pub mode: String,
+    /// Final operating mode as rippled shows it to an admin, or `crashed`.
+    pub server_state: String,
+    /// Live and not byzantine.
+    pub live_honest: bool,
+    /// What it did.
+    pub record: NodeRecord,
+    /// Its last fully validated ledger.
+    pub fully_validated: Arc<Ledger>,
+    /// Its last closed ledger.
+    pub last_closed: Arc<Ledger>,
+    /// Payloads still pending.
+    pub pending: Vec<String>,
+}
+
+/// How long without a new fully validated ledger counts as stalled: an idle ledger interval
+/// plus the longest a round may wait for agreement, twice (a healthy network validates every
+/// few seconds even without transactions).
+pub fn stall_after_ms(p: &ConsensusParams) -> u64 {
+    (2 * (p.ledger_idle_interval_ms + p.ledger_max_consensus_ms)).max(0) as u64
+}
 
 impl Report {
     /// Assembles the report.
@@ -151,8 +214,8 @@ impl Report {
     ) -> Report {
         // Forks: any sequence with two different fully validated hashes anywhere.
         let mut by_seq: BTreeMap<Seq, BTreeSet<Hash256>> = BTreeMap::new();
-        for (_, _, _, rec, _, _) in &nodes {
-            for (s, h) in &rec.fully_validated {
+        for n in &nodes {
+            for (s, h) in &n.record.fully_validated {
                 by_seq.entry(*s).or_default().insert(*h);
             }
         }
@@ -161,7 +224,7 @@ impl Report {
         // Branches: last fully validated ledgers that are not ancestors of another.
         let tips: BTreeSet<(Seq, Hash256)> = nodes
             .iter()
-            .map(|(_, _, _, _, fv, _)| (fv.seq(), fv.hash()))
+            .map(|n| (n.fully_validated.seq(), n.fully_validated.hash()))
             .collect();
         let ancestor_at = |from: Hash256, seq: Seq| -> Option<Hash256> {
             let mut cur = oracle.get(&from)?.clone();
@@ -182,25 +245,59 @@ impl Report {
             })
             .count();
 
-        let honest: Vec<Hash256> = nodes
+        // One chain: every live honest node's last closed ledger is the highest one or its
+        // parent, and there is one highest.
+        let honest: Vec<&NodeOutcome> = nodes.iter().filter(|n| n.live_honest).collect();
+        let top_seq = honest.iter().map(|n| n.last_closed.seq()).max();
+        let tops: BTreeSet<Hash256> = honest
             .iter()
-            .filter(|(_, _, live, _, _, _)| *live)
-            .map(|(_, _, _, _, fv, _)| fv.hash())
+            .filter(|n| Some(n.last_closed.seq()) == top_seq)
+            .map(|n| n.last_closed.hash())
             .collect();
-        let synchronized = honest.windows(2).all(|w| w[0] == w[1]);
+        let one_chain = tops.len() <= 1
+            && honest.iter().all(|n| {
+                Some(n.last_closed.seq()) == top_seq
+                    || tops.iter().any(|t| {
+                        oracle
+                            .get(t)
+                            .is_some_and(|l| l.parent() == n.last_closed.hash())
+                    })
+            });
+        let last_validated = honest
+            .iter()
+            .filter_map(|n| n.record.last_validated_at_ms)
+            .max();
+        let stall = stall_after_ms(&sc.profile.params());
+        let stalled_since_ms = match last_validated {
+            _ if honest.is_empty() => None,
+            Some(t) if sim_time_ms.saturating_sub(t) <= stall => None,
+            Some(t) => Some(t),
+            None if sim_time_ms <= stall => None,
+            None => Some(0),
+        };
+        let synchronized = one_chain && stalled_since_ms.is_none();
 
         let nodes = nodes
             .into_iter()
-            .map(|(spec, mode, _, rec, _, mut pending)| {
+            .map(|n| {
                 let validated: HashSet<Hash256> =
-                    rec.fully_validated.iter().map(|(_, h)| *h).collect();
+                    n.record.fully_validated.iter().map(|(_, h)| *h).collect();
+                let mut pending = n.pending;
                 pending.sort();
                 NodeReport {
-                    id: spec.name,
-                    group: spec.group,
-                    validator: spec.validator,
-                    mode,
-                    ledgers: rec
+                    id: n.spec.name,
+                    group: n.spec.group,
+                    validator: n.spec.validator,
+                    mode: n.mode,
+                    server_state: n.server_state,
+                    state_changes: n.record.state_changes.clone(),
+                    last_validated_at_ms: n.record.last_validated_at_ms,
+                    last_closed: LedgerTip {
+                        seq: n.last_closed.seq(),
+                        hash: n.last_closed.hash().to_hex(),
+                    },
+                    ledgers: n
+                        .record
                         .ledgers
                         .iter()
                         .map(|r| LedgerReport {
@@ -228,6 +325,7 @@ impl Report {
             forks,
             branches,
             synchronized,
+            stalled_since_ms,
             messages: messages.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         }
     }
@@ -259,11 +357,26 @@ impl Report {
             self.forks,
             self.branches
         );
+        if let Some(t) = self.stalled_since_ms {
+            let _ = writeln!(
+                s,
+                "stalled: nothing fully validated since {:.1} s",
+                t as f64 / 1000.0
+            );
+        }
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "{:<8} {:<8} {:<10} {:<16} {:>8}  {:<28} {:>8}",
-            "node", "group", "role", "mode", "ledgers", "last fully validated", "pending"
+            "{:<8} {:<8} {:<10} {:<16} {:<13} {:>8}  {:<14} {:<28} {:>8}",
+            "node",
+            "group",
+            "role",
+            "mode",
+            "state",
+            "ledgers",
+            "last closed",
+            "last fully validated",
+            "pending"
         );
         for n in &self.nodes {
             let last = n
@@ -272,12 +385,14 @@ impl Report {
                 .unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 s,
-                "{:<8} {:<8} {:<10} {:<16} {:>8}  {:<28} {:>8}",
+                "{:<8} {:<8} {:<10} {:<16} {:<13} {:>8}  {:<14} {:<28} {:>8}",
                 n.id,
                 n.group,
                 if n.validator { "validator" } else { "observer" },
                 n.mode,
+                n.server_state,
                 n.ledgers.len(),
+                format!("#{} {}", n.last_closed.seq, &n.last_closed.hash[..8]),
                 last,
                 n.pending_txs.len()
             );

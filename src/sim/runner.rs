@@ -9,10 +9,12 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::byzantine::{Fanout, rewrite};
-use super::report::{LedgerRecord, NodeRecord, Report};
+use super::report::{LedgerRecord, NodeOutcome, NodeRecord, Report, StateChangeReport};
 use super::scenario::{Behaviour, FaultKind, Scenario, TxSource};
 use super::topology::{Topology, TopologyState};
-use crate::consensus::engine::{EngineConfig, KEEP_LEDGERS, Message, Output, StartFrom};
+use crate::consensus::engine::{
+    EngineConfig, Event, KEEP_LEDGERS, Message, Mode, Output, ServerState, StartFrom,
+};
 use crate::consensus::ledger::Seq;
 use crate::consensus::proposal::VerifiedProposal;
 use crate::consensus::validation::VerifiedValidation;
@@ -124,6 +126,8 @@ struct SimNode {
     byzantine: Option<Behaviour>,
     persisted: Persisted,
     record: NodeRecord,
+    /// The peer count last given to the engine.
+    peers_told: Option<usize>,
 }
 
 /// Why a run stopped.
@@ -207,6 +211,7 @@ impl Simulation {
                     byzantine: None,
                     persisted: Persisted::default(),
                     record: NodeRecord::default(),
+                    peers_told: None,
                 }
             })
             .collect();
@@ -288,6 +293,7 @@ impl Simulation {
     pub fn run_until(&mut self, limit_ms: u64) -> Option<StopReason> {
         if !self.started {
             self.started = true;
+            self.tell_peer_counts();
             for i in 0..self.nodes.len() {
                 let now = self.local_time(i);
                 self.feed(i, now, Input::Start);
@@ -560,6 +566,7 @@ impl Simulation {
         let node = &mut self.nodes[n];
         node.live = true;
         node.generation += 1;
+        node.peers_told = None;
         let generation = node.generation;
         self.rebuild_topology();
         let now = self.local_time(n);
@@ -608,6 +615,9 @@ impl Simulation {
                 extra_delay: &extra,
             },
         );
+        if self.started {
+            self.tell_peer_counts();
+        }
     }
 
     fn deliver(&mut self, to: usize, from: usize, msg: SimMsg) {
@@ -774,7 +784,9 @@ impl Simulation {
                 }
                 Output::LedgerFullyValidated(l) => {
                     self.oracle.entry(l.hash()).or_insert_with(|| l.clone());
+                    let now = self.now;
                     let node = &mut self.nodes[i];
+                    node.record.last_validated_at_ms = Some(now);
                     node.record.adopt(&l);
                     node.record.fully_validated.push((l.seq(), l.hash()));
                     node.persisted.chain.push(l);
@@ -783,6 +795,14 @@ impl Simulation {
                         node.persisted.chain.drain(..len - KEEP_LEDGERS as usize);
                     }
                     self.check_stop = true;
+                }
+                Output::Event(Event::ServerStateChanged(c)) => {
+                    let at_ms = self.now;
+                    self.nodes[i].record.state_changes.push(StateChangeReport {
+                        at_ms,
+                        state: c.state.name().to_string(),
+                        reason: c.reason.to_string(),
+                    });
                 }
                 Output::PhaseChanged(_) | Output::ModeChanged(_) | Output::Event(_) => {}
             }
@@ -944,24 +964,53 @@ impl Simulation {
             .iter()
             .enumerate()
             .map(|(i, n)| {
-                let spec = &self.sc.nodes[i];
-                let mode = if n.live {
-                    n.engine.mode().name().to_string()
+                let (mode, server_state) = if n.live {
+                    let state = n.engine.server_state();
+                    let shown = if state == ServerState::Full && n.engine.mode() == Mode::Proposing
+                    {
+                        "proposing"
+                    } else {
+                        state.name()
+                    };
+                    (n.engine.mode().name().to_string(), shown.to_string())
                 } else {
-                    "crashed".to_string()
+                    ("crashed".to_string(), "crashed".to_string())
                 };
-                let pending: Vec<String> = n.engine.pending().iter().map(|t| t.text()).collect();
-                (
-                    spec.clone(),
+                NodeOutcome {
+                    spec: self.sc.nodes[i].clone(),
                     mode,
-                    n.live && n.byzantine.is_none(),
-                    n.record.clone(),
-                    n.engine.fully_validated().clone(),
-                    pending,
-                )
+                    server_state,
+                    live_honest: n.live && n.byzantine.is_none(),
+                    record: n.record.clone(),
+                    fully_validated: n.engine.fully_validated().clone(),
+                    last_closed: n.engine.last_closed().clone(),
+                    pending: n.engine.pending().iter().map(|t| t.text()).collect(),
+                }
             })
             .collect();
         Report::build(&self.sc, self.now, nodes, &self.oracle, &self.messages)
+    }
+
+    /// Tells every live engine how many live peers it is linked to, when that changed
+    /// (rippled's heartbeat counts connected peers; none means DISCONNECTED).
+    fn tell_peer_counts(&mut self) {
+        for i in 0..self.nodes.len() {
+            if !self.nodes[i].live {
+                continue;
+            }
+            let count = self
+                .topo
+                .neighbours(i)
+                .iter()
+                .filter(|(b, _)| self.nodes[*b].live)
+                .count();
+            if self.nodes[i].peers_told != Some(count) {
+                self.nodes[i].peers_told = Some(count);
+                let now = self.local_time(i);
+                self.feed(i, now, Input::PeersConnected(count));
+                self.drain(i);
+            }
+        }
     }
 }
 

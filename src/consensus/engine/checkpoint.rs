@@ -39,10 +39,10 @@ use crate::consensus::rules::ConsensusState;
 use crate::consensus::time::Time;
 use crate::consensus::txset::TxSet;
 use crate::consensus::unl::{OverlapCheck, SignedUnl, VerifiedUnl};
-use crate::consensus::validations::ValidationTracker;
+use crate::consensus::validations::Validations;
 
 /// Version of the checkpoint layout; [`Engine::restore`] refuses any other.
-pub const CHECKPOINT_VERSION: u32 = 1;
+pub const CHECKPOINT_VERSION: u32 = 2;
 
 /// An engine's complete state except its key. See the module docs for the contract.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ pub struct EngineCheckpoint {
     pub(super) last_check: Option<(ConsensusState, i64)>,
 
     pub(super) ledgers: LedgerHistory,
-    pub(super) validations: ValidationTracker,
+    pub(super) validations: Validations,
     pub(super) fully_validated: Arc<Ledger>,
     pub(super) largest_validated_seq: Seq,
     pub(super) wanted_ledgers: BTreeMap<Hash256, (Time, Time)>,
@@ -94,6 +94,13 @@ pub struct EngineCheckpoint {
     pub(super) unvouched: BTreeMap<NodeId, SignedUnl>,
     pub(super) overlap: BTreeMap<NodeId, OverlapCheck>,
     pub(super) accepted_since_announce: u32,
+    pub(super) server_state: super::ServerState,
+    pub(super) state_changes: VecDeque<super::StateChange>,
+    pub(super) peers_connected: Option<usize>,
+    pub(super) close_offset_ms: i64,
+    pub(super) last_sign_time: Time,
+    pub(super) round_in_step: bool,
+    pub(super) validated_at: Time,
 }
 
 impl EngineCheckpoint {
@@ -264,6 +271,13 @@ impl Engine {
                 .collect(),
             overlap: self.overlap.clone(),
             accepted_since_announce: self.accepted_since_announce,
+            server_state: self.server_state,
+            state_changes: self.state_changes.clone(),
+            peers_connected: self.peers_connected,
+            close_offset_ms: self.close_offset_ms,
+            last_sign_time: self.last_sign_time,
+            round_in_step: self.round_in_step,
+            validated_at: self.validated_at,
         }
     }
 
@@ -339,6 +353,15 @@ impl Engine {
                 .collect(),
             overlap: cp.overlap,
             accepted_since_announce: cp.accepted_since_announce,
+            ancestry: HashMap::new(),
+            server_state: cp.server_state,
+            state_changes: cp.state_changes,
+            peers_connected: cp.peers_connected,
+            close_offset_ms: cp.close_offset_ms,
+            last_sign_time: cp.last_sign_time,
+            last_own_validation: None,
+            round_in_step: cp.round_in_step,
+            validated_at: cp.validated_at,
         })
     }
 }

@@ -144,6 +144,10 @@ pub enum Input {
     },
     /// An operator command.
     Command(Command),
+    /// How many peers the node is connected to now (rippled's heartbeat counts them): with
+    /// none, the node is DISCONNECTED and consensus waits. A driver that never says is taken to
+    /// be connected.
+    PeersConnected(usize),
 }
 
 /// A ledger this node built by consensus.
@@ -231,6 +235,8 @@ pub enum Event {
     /// Our overlap with a trusted validator's announced UNL was (re)computed; `safe` false
     /// means the pair is below the fork-safety bound.
     UnlOverlap(crate::consensus::unl::OverlapCheck),
+    /// The operating mode changed (rippled `setMode`), with the reason.
+    ServerStateChanged(super::operating_mode::StateChange),
     /// Validations fully validated a ledger that does not descend from the previous fully
     /// validated one: the network forked (or we were on a fork).
     ForkDetected {

@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
+use super::io::Message;
 use super::{Engine, Event, KEEP_LEDGERS, Mode, Output};
 use crate::consensus::hash::Hash256;
 use crate::consensus::ledger::Ledger;
-use crate::consensus::preferred::preferred_ledger;
+use crate::consensus::ledger::Seq;
 use crate::consensus::refusal::{Refusal, Verdict};
-use crate::consensus::validation::VerifiedValidation;
-use crate::consensus::validations::AddOutcome;
+use crate::consensus::validation::{Validation, VerifiedValidation};
+use crate::consensus::validations::{Added, ValStatus};
 
 /// Give up on a ledger nobody serves after this many retry intervals.
 const LEDGER_GIVE_UP_RETRIES: i64 = 60;
@@ -25,42 +26,48 @@ impl Engine {
         let trusted = self.validations.trusts(&val.node);
         self.peers
             .note_validation(val.node, trusted, val.seq, val.ledger, self.now);
-        let p = &self.cfg.params;
-        let current = val.sign_time > self.now.plus(-p.validation_valid_early_ms)
-            && val.sign_time < self.now.plus(p.validation_valid_wall_ms);
-        if !current {
-            self.peers
-                .refuse(val.node, trusted, Refusal::StaleValidation);
-            return Verdict::Refused(Refusal::StaleValidation);
-        }
         if !trusted {
             self.peers.refuse(val.node, false, Refusal::Untrusted);
             return Verdict::Refused(Refusal::Untrusted);
         }
-        let why = match self.validations.add(&val, self.now) {
-            AddOutcome::New { count } => {
+        let added = self.add_validation(&val);
+        let why = match added.status {
+            ValStatus::Current => {
                 self.counters.validations_accepted += 1;
+                if let Some((seq, hash)) = added.acquire {
+                    self.want_ledger_soon(hash, seq);
+                }
                 if val.full
                     && val.seq > self.fully_validated.seq()
                     && !self.ledgers.contains(&val.ledger)
                 {
                     self.want_ledger_soon(val.ledger, val.seq);
                 }
-                if count >= self.validations.quorum() {
+                if added.full_count >= self.validations.quorum() {
                     self.check_fully_validated();
                 }
                 return Verdict::Accepted;
             }
-            AddOutcome::Duplicate => Refusal::Duplicate,
-            AddOutcome::Equivocation => {
+            ValStatus::Stale => Refusal::StaleValidation,
+            ValStatus::BadSeq => Refusal::BadSeq,
+            ValStatus::Duplicate => Refusal::Duplicate,
+            ValStatus::Old => Refusal::OldValidation,
+            ValStatus::Conflicting => {
                 self.peers.note_equivocation(val.node, true);
                 self.emit(Output::Event(Event::Equivocation(val.node)));
                 Refusal::Equivocation
             }
-            AddOutcome::Old => Refusal::OldValidation,
         };
         self.peers.refuse(val.node, true, why);
         Verdict::Refused(why)
+    }
+
+    /// Offers a validation (a peer's or our own) to the tracker.
+    pub(super) fn add_validation(&mut self, val: &Validation) -> Added {
+        let (now, net) = (self.now, self.net_now());
+        let (ledgers, cache) = (&self.ledgers, &mut self.ancestry);
+        let mut acquired = |h: &Hash256| Engine::ancestry_of(ledgers, cache, h);
+        self.validations.add(val, now, net, &mut acquired)
     }
 
     /// rippled `checkAccept`: the highest ledger with a quorum of validations becomes fully
@@ -107,63 +114,103 @@ impl Engine {
             self.emit(Output::LedgerFullyValidated(l.clone()));
         }
         self.fully_validated = ledger;
+        self.validated_at = self.now;
         let floor = self.fully_validated.seq().saturating_sub(KEEP_LEDGERS);
         if floor > 0 {
             self.ledgers.prune_below(floor.min(self.lcl.seq()));
             self.validations.prune_below(floor);
+            let ledgers = &self.ledgers;
+            self.ancestry.retain(|h, _| ledgers.contains(h));
         }
     }
 
-    /// The ledger the trusted validations prefer as the one to build on (rippled
-    /// `Validations::getPreferred(curr)`); our last closed ledger when they say nothing.
+    /// The ledger to build on, as rippled's `Validations::getPreferred(curr, minValidSeq)`
+    /// chooses it with our last closed ledger as `curr` and our fully validated sequence as
+    /// the minimum: the trie's preferred ledger (or, with an empty trie, the ledger most
+    /// validators wait for), except that we keep `curr` when the preferred ledger is its child
+    /// (we may be about to build it) or an earlier ledger on our own chain.
     pub(super) fn preferred_prev_ledger(&mut self) -> Hash256 {
-        let max_age = self.cfg.params.validation_valid_local_ms;
-        let fv_seq = self.fully_validated.seq();
-        let latest = self.validations.tips(self.now, max_age);
-        let unknown: Vec<(u32, Hash256)> = latest
-            .iter()
-            .filter(|(_, s, h)| *s > fv_seq && !self.ledgers.contains(h))
-            .map(|(_, s, h)| (*s, *h))
-            .collect();
-        for (s, h) in unknown {
-            self.want_ledger_soon(h, s);
-        }
-        // A validator whose latest ledger we lack still supports the branch of its latest
-        // ledger we have: without this, a branch whose tips are one ledger ahead of us would
-        // count for nothing and we could flip back to a minority branch.
-        let ledgers = &self.ledgers;
-        let tips: Vec<(u32, Hash256)> = self
-            .validations
-            .tips_known(self.now, max_age, |h| ledgers.contains(h))
-            .into_iter()
-            .map(|(_, s, h)| (s, h))
-            .collect();
         let curr = self.lcl.clone();
-        let Some((seq, hash)) = preferred_ledger(
-            &self.ledgers,
-            &self.fully_validated,
-            &tips,
-            self.largest_validated_seq,
-        ) else {
+        let (now, net, largest) = (self.now, self.net_now(), self.largest_validated_seq);
+        let stalled = self.stalled();
+        let preferred = {
+            let (ledgers, cache) = (&self.ledgers, &mut self.ancestry);
+            let mut acquired = |h: &Hash256| Engine::ancestry_of(ledgers, cache, h);
+            if stalled {
+                self.validations
+                    .heaviest(now, net, &mut acquired)
+                    .map(|tip| (tip.seq, tip.id, Some(tip)))
+            } else {
+                self.validations.preferred(now, net, largest, &mut acquired)
+            }
+        };
+        let awaited: Vec<(Seq, Hash256)> = self.validations.awaited().copied().collect();
+        for (seq, hash) in awaited {
+            self.want_ledger_soon(hash, seq);
+        }
+        let Some((seq, hash, tip)) = preferred else {
             return curr.hash();
         };
-        if seq == curr.seq() + 1 && self.ledgers.get(&hash).map(|l| l.parent()) == Some(curr.hash())
-        {
-            return curr.hash(); // we may be about to build it ourselves
+        let (seq, hash) = match tip {
+            // The acquiring fallback is taken as it is.
+            None => (seq, hash),
+            Some(tip) => {
+                if seq == curr.seq() + 1 && tip.ancestor(curr.seq()) == Some(curr.hash()) {
+                    (curr.seq(), curr.hash())
+                } else if seq > curr.seq() || self.ledgers.ancestor_at(&curr, seq) != Some(hash) {
+                    (seq, hash)
+                } else {
+                    (curr.seq(), curr.hash())
+                }
+            }
+        };
+        if seq >= self.fully_validated.seq() {
+            hash
+        } else {
+            curr.hash()
         }
-        if seq > curr.seq() {
-            return hash;
-        }
-        if self.ledgers.ancestor_at(&curr, seq) != Some(hash) {
-            return hash;
-        }
-        curr.hash()
     }
 
-    /// rippled `checkLedger`.
+    /// Whether nothing has been fully validated for [`ConsensusParams::stall_recovery_ms`]:
+    /// the preferred ledger is then the heaviest branch's tip.
+    ///
+    /// [`ConsensusParams::stall_recovery_ms`]: crate::consensus::ConsensusParams::stall_recovery_ms
+    pub fn stalled(&self) -> bool {
+        self.started && self.now.since(self.validated_at) > self.cfg.params.stall_recovery_ms
+    }
+
+    /// While stalled, re-send our latest validation once per
+    /// [`ConsensusParams::stall_recovery_ms`]. Gossip does not repeat messages lost while a
+    /// partition lasted, so after it heals two nodes may hold different latest validations for
+    /// a validator that stopped validating (one that keeps switching to catch up signs
+    /// nothing); the heaviest branch, which every node must compute alike to leave a stall,
+    /// then differs between them. Receivers that already hold it count a duplicate. A cpeers
+    /// addition (README, differences from rippled).
+    ///
+    /// [`ConsensusParams::stall_recovery_ms`]: crate::consensus::ConsensusParams::stall_recovery_ms
+    pub(super) fn resend_validation_if_stalled(&mut self) {
+        if !self.stalled() {
+            return;
+        }
+        let every = self.cfg.params.stall_recovery_ms;
+        if let Some((v, sent)) = &mut self.last_own_validation
+            && self.now.since(*sent) >= every
+        {
+            *sent = self.now;
+            let v = v.clone();
+            self.emit(Output::Broadcast(Message::Validation(v)));
+        }
+    }
+
+    /// rippled `checkLedger` (with `getPrevLedger`'s view change).
     pub(super) fn check_ledger(&mut self) {
         let net = self.preferred_prev_ledger();
-        if net != self.prev_ledger_id || self.lcl.hash() != self.prev_ledger_id {
+        if net != self.prev_ledger_id {
+            if self.mode != Mode::WrongLedger {
+                self.consensus_view_change(&net);
+            }
+            self.handle_wrong_ledger(net);
+        } else if self.lcl.hash() != self.prev_ledger_id {
             self.handle_wrong_ledger(net);
         }
     }
@@ -192,7 +239,13 @@ impl Engine {
                     to: l.clone(),
                 });
                 self.counters.switches += 1;
-                self.start_round_internal(ledger_id, l, Mode::SwitchedLedger);
+                // Stalled and still FULL (a switch does not demote then): keep proposing.
+                let mode = if self.stalled() && self.may_propose() {
+                    Mode::Proposing
+                } else {
+                    Mode::SwitchedLedger
+                };
+                self.start_round_internal(ledger_id, l, mode);
             }
             None => {
                 self.set_mode(Mode::WrongLedger);
@@ -286,21 +339,20 @@ impl Engine {
         Verdict::Accepted
     }
 
-    /// Trusted validators (other than us) whose latest validation is for a ledger after our
-    /// last closed one (rippled `proposersFinished` / `getNodesAfter`).
-    pub(super) fn proposers_finished(&self) -> usize {
-        let lcl = &self.lcl;
-        self.validations
-            .tips(self.now, self.cfg.params.validation_valid_local_ms)
-            .into_iter()
-            .filter(|(node, seq, hash)| {
-                *node != self.our_id
-                    && *seq > lcl.seq()
-                    && self
-                        .ledgers
-                        .get(hash)
-                        .is_some_and(|l| self.ledgers.ancestor_at(l, lcl.seq()) == Some(lcl.hash()))
-            })
-            .count()
+    /// rippled `proposersFinished` / `getNodesAfter`: trusted validators (partial or full, us
+    /// included) whose latest validated ledger in the trie descends from the ledger this round
+    /// builds on.
+    pub(super) fn proposers_finished(&mut self) -> usize {
+        let net = self.net_now();
+        if self.lcl.hash() == self.prev_ledger_id {
+            let lcl = self.lcl.hash();
+            let (ledgers, cache) = (&self.ledgers, &mut self.ancestry);
+            match Engine::ancestry_of(ledgers, cache, &lcl) {
+                Some(a) => self.validations.nodes_after(self.now, net, &a),
+                None => 0,
+            }
+        } else {
+            self.validations.children_of(&self.prev_ledger_id)
+        }
     }
 }

@@ -18,6 +18,7 @@ mod commands;
 mod held;
 mod io;
 mod ledger_sync;
+pub mod operating_mode;
 mod peer_input;
 mod positions;
 mod round;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 pub use checkpoint::{CHECKPOINT_VERSION, EngineCheckpoint, RestoreError};
 pub use held::Held;
 pub use io::{AcceptedLedger, Command, Event, Input, Message, Mode, Output, Phase};
+pub use operating_mode::{ServerState, StateChange, StateReason};
 pub use view::{
     ComposerSeed, ConsensusInfo, DisputeDetail, DisputeInfo, LedgerRef, PeerDetail, PeerInfo,
     PositionInfo,
@@ -40,6 +42,7 @@ use super::hash::Hash256;
 use super::history::LedgerHistory;
 use super::keys::{NodeId, NodeKey};
 use super::ledger::{Ledger, Seq};
+use super::ledger_trie::AncestryLedger;
 use super::params::ConsensusParams;
 use super::peers::PeerTracker;
 use super::pending::PendingPool;
@@ -49,7 +52,8 @@ use super::rules::ConsensusState;
 use super::time::Time;
 use super::tx::TxId;
 use super::txset::TxSet;
-use super::validations::ValidationTracker;
+use super::validation::SignedValidation;
+use super::validations::{ValidationWindows, Validations};
 
 /// Most transactions in one broadcast batch (the wire's `MAX_TXS_PER_BATCH`).
 pub const MAX_TXS_PER_BROADCAST: usize = 512;
@@ -163,7 +167,9 @@ pub struct Engine {
     last_check: Option<(ConsensusState, i64)>,
 
     ledgers: LedgerHistory,
-    validations: ValidationTracker,
+    validations: Validations,
+    /// Each held ledger with its ancestry as the trie wants it, built once when complete.
+    ancestry: HashMap<Hash256, AncestryLedger>,
     fully_validated: Arc<Ledger>,
     largest_validated_seq: Seq,
     wanted_ledgers: BTreeMap<Hash256, (Time, Time)>,
@@ -179,6 +185,23 @@ pub struct Engine {
     unvouched: BTreeMap<NodeId, crate::consensus::unl::VerifiedUnl>,
     overlap: BTreeMap<NodeId, crate::consensus::unl::OverlapCheck>,
     accepted_since_announce: u32,
+
+    server_state: ServerState,
+    state_changes: VecDeque<StateChange>,
+    peers_connected: Option<usize>,
+    /// Our correction of the local clock toward the network's close times (rippled
+    /// `TimeKeeper::closeOffset`), in milliseconds (whole close-time steps).
+    close_offset_ms: i64,
+    /// Sign time of our latest validation (rippled signs strictly increasing times).
+    last_sign_time: Time,
+    /// Our latest validation and when it was last sent: re-sent while stalled (see
+    /// [`Engine::resend_validation_if_stalled`]). Not checkpointed: the next one is signed soon.
+    last_own_validation: Option<(Arc<SignedValidation>, Time)>,
+    /// Whether this round began with us proposing (in step): only then do we validate.
+    round_in_step: bool,
+    /// When the fully validated ledger last advanced (or the engine started): long enough
+    /// ago, and the network is stalled.
+    validated_at: Time,
 }
 
 /// Validators re-announce their UNL after this many ledgers, so peers that joined later learn it.
@@ -196,6 +219,7 @@ impl Engine {
         let genesis = Arc::new(Ledger::genesis(&cfg.params));
         let mut ledgers = LedgerHistory::new();
         ledgers.insert(genesis.clone());
+        let restarted = matches!(from, StartFrom::Resume { .. });
         let (lcl, largest_validated_seq) = match from {
             StartFrom::Genesis => (genesis, 0),
             StartFrom::Resume {
@@ -210,7 +234,11 @@ impl Engine {
                 (last, largest_validated_seq)
             }
         };
-        let validations = ValidationTracker::new(cfg.unl.clone(), cfg.params.min_consensus_pct);
+        let validations = Validations::new(
+            cfg.unl.clone(),
+            cfg.params.min_consensus_pct,
+            ValidationWindows::of(&cfg.params),
+        );
         let pending = PendingPool::new(cfg.max_pending);
         Engine {
             key,
@@ -253,6 +281,20 @@ impl Engine {
             unvouched: BTreeMap::new(),
             overlap: BTreeMap::new(),
             accepted_since_announce: 0,
+            ancestry: HashMap::new(),
+            // rippled starts FULL on a new network (`--start`) and DISCONNECTED otherwise.
+            server_state: if restarted {
+                ServerState::Disconnected
+            } else {
+                ServerState::Full
+            },
+            state_changes: VecDeque::new(),
+            peers_connected: None,
+            close_offset_ms: 0,
+            last_sign_time: Time::ZERO,
+            last_own_validation: None,
+            round_in_step: false,
+            validated_at: Time::ZERO,
             cfg,
         }
     }
@@ -265,18 +307,40 @@ impl Engine {
             Input::Start => {
                 if !self.started {
                     self.started = true;
+                    self.validated_at = self.now;
+                    let (state, reason) = if self.server_state == ServerState::Full {
+                        (ServerState::Full, StateReason::NewNetwork)
+                    } else {
+                        (ServerState::Disconnected, StateReason::Restarted)
+                    };
+                    self.state_changes.push_back(StateChange {
+                        at: self.now,
+                        state,
+                        reason,
+                    });
+                    self.emit(Output::Event(Event::ServerStateChanged(StateChange {
+                        at: self.now,
+                        state,
+                        reason,
+                    })));
                     self.announce_unl();
                     let lcl = self.lcl.clone();
-                    self.start_round(lcl.hash(), lcl, self.cfg.validating);
+                    let proposing = self.may_propose();
+                    self.start_round(lcl.hash(), lcl, proposing);
                 }
                 Verdict::Accepted
             }
             Input::Tick => {
                 self.last_tick = self.now;
-                if self.started {
+                if self.started && self.heartbeat() {
                     self.timer_entry();
+                    self.resend_validation_if_stalled();
                 }
                 self.retry_acquisitions();
+                Verdict::Accepted
+            }
+            Input::PeersConnected(n) => {
+                self.peers_connected = Some(n);
                 Verdict::Accepted
             }
             Input::Proposal(p) => self.peer_proposal(p),
@@ -408,7 +472,7 @@ impl Engine {
     }
 
     /// Trusted validations.
-    pub fn validations(&self) -> &ValidationTracker {
+    pub fn validations(&self) -> &Validations {
         &self.validations
     }
 
@@ -425,6 +489,49 @@ impl Engine {
     /// The time of the latest input.
     pub fn now(&self) -> Time {
         self.now
+    }
+
+    /// Our network time: the local clock corrected toward the network's close times (rippled
+    /// `TimeKeeper::closeTime`). Close times and validation sign times are taken from it.
+    pub fn net_now(&self) -> Time {
+        self.now.plus(self.close_offset_ms)
+    }
+
+    /// Our current correction of the local clock (ms).
+    pub fn close_offset_ms(&self) -> i64 {
+        self.close_offset_ms
+    }
+
+    /// rippled `preStartRound`: propose only when validating and in step (FULL).
+    fn may_propose(&self) -> bool {
+        self.cfg.validating && self.server_state == ServerState::Full
+    }
+
+    /// `hash` with its ancestry, once we hold the ledger and every ancestor the trie compares
+    /// (back to the oldest ledger held, or [`ledger_trie::MAX_ANCESTORS`] back).
+    ///
+    /// [`ledger_trie::MAX_ANCESTORS`]: super::ledger_trie::MAX_ANCESTORS
+    fn ancestry_of(
+        ledgers: &LedgerHistory,
+        cache: &mut HashMap<Hash256, AncestryLedger>,
+        hash: &Hash256,
+    ) -> Option<AncestryLedger> {
+        if let Some(a) = cache.get(hash) {
+            return Some(a.clone());
+        }
+        let l = ledgers.get(hash)?;
+        let window = super::ledger_trie::MAX_ANCESTORS as Seq;
+        let floor = l
+            .seq()
+            .saturating_sub(window)
+            .max(ledgers.lowest_seq().unwrap_or(0));
+        let (_, complete) = ledgers.chain_back(l, floor);
+        if !complete {
+            return None;
+        }
+        let a = AncestryLedger::new(ledgers, l);
+        cache.insert(*hash, a.clone());
+        Some(a)
     }
 
     fn set_mode(&mut self, mode: Mode) {

@@ -41,7 +41,9 @@ impl Engine {
             .buffer(&pos, self.cfg.params.recent_proposals_per_peer)
         {
             if why == Refusal::Equivocation {
-                self.drop_equivocator(p.node);
+                // Flag it for the operator; its first position stays counted (rippled keeps
+                // the first proposal for a seq and ignores later ones).
+                self.emit(Output::Event(Event::Equivocation(p.node)));
             }
             return self.refuse(p.node, true, why);
         }
@@ -51,19 +53,6 @@ impl Engine {
             Verdict::Refused(why) => self.peers.refuse(p.node, true, why),
         }
         verdict
-    }
-
-    /// A validator signed two positions with one seq: its votes stop counting this round.
-    fn drop_equivocator(&mut self, node: NodeId) {
-        if self.peers.remove_position(&node).is_some()
-            && let Some(r) = self.result.as_mut()
-        {
-            for d in r.disputes.values_mut() {
-                d.unvote(&node);
-            }
-        }
-        self.peers.mark_dead(node);
-        self.emit(Output::Event(Event::Equivocation(node)));
     }
 
     /// rippled `peerProposalInternal`.
@@ -79,11 +68,7 @@ impl Engine {
             return Verdict::Accepted; // another ledger: buffered for replay only
         }
         if self.peers.is_dead(&p.node) {
-            return Verdict::Refused(if self.peers.is_equivocator(&p.node) {
-                Refusal::Equivocation
-            } else {
-                Refusal::BowedOut
-            });
+            return Verdict::Refused(Refusal::BowedOut);
         }
         if let Some(cur) = self.peers.position(&p.node)
             && p.seq <= cur.get().seq

@@ -13,7 +13,9 @@ use crate::consensus::dispute::Voter;
 use crate::consensus::hash::Hash256;
 use crate::consensus::keys::NodeId;
 use crate::consensus::proposal::{SEQ_LEAVE, VerifiedProposal};
-use crate::consensus::rules::{CheckInputs, ConsensusState, check_consensus};
+use crate::consensus::rules::{
+    CheckInputs, ConsensusState, PauseInputs, check_consensus, should_pause,
+};
 use crate::consensus::time::Time;
 use crate::consensus::txset::TxSet;
 
@@ -260,7 +262,8 @@ impl Engine {
         }
     }
 
-    /// rippled `shouldPause`: hold back when too many trusted validators lag behind us.
+    /// rippled `shouldPause`: hold back when too many trusted validators lag behind us. Gathers
+    /// the inputs here; the rule itself is [`should_pause`] in `rules.rs`.
     pub(super) fn should_pause(&mut self) -> bool {
         let p = &self.cfg.params;
         let round_ms = self.result.as_ref().map_or(0, |r| r.round_ms);
@@ -268,31 +271,19 @@ impl Engine {
         let total = self.validations.unl().len();
         let (laggards, offline) =
             self.validations
-                .laggards(self.lcl.seq(), self.now, p.validation_freshness_ms);
+                .laggards(self.lcl.seq(), self.now, self.net_now());
         let have_validated = self.largest_validated_seq > 0;
-        if ahead == 0
-            || laggards == 0
-            || total == 0
-            || !self.cfg.validating
-            || !have_validated
-            || round_ms > p.ledger_max_consensus_ms
-        {
-            return false;
-        }
-        let quorum = self.validations.quorum();
-        const MAX_PAUSE_PHASE: u32 = 4;
-        let phase = (ahead - 1) % (MAX_PAUSE_PHASE + 1);
-        let pause = match phase {
-            0 => laggards + offline > total - quorum,
-            MAX_PAUSE_PHASE => true,
-            _ => {
-                let non_laggards = total.saturating_sub(laggards + offline);
-                let quorum_ratio = 100 * quorum / total;
-                let allowed_dissent = 100 - quorum_ratio;
-                let phase_factor = allowed_dissent / MAX_PAUSE_PHASE as usize;
-                100 * non_laggards / total < quorum_ratio + phase_factor * phase as usize
-            }
+        let inputs = PauseInputs {
+            ahead,
+            total,
+            laggards,
+            offline,
+            quorum: self.validations.quorum(),
+            validator: self.cfg.validating,
+            have_validated,
+            round_ms,
         };
+        let pause = should_pause(&inputs, p);
         if pause {
             self.emit(Output::Event(Event::Paused { laggards, offline }));
         }

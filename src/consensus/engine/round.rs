@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{Engine, Event, Mode, Output, Phase, RawCloseTimes, RoundResult};
 use crate::consensus::avalanche::AvalancheState;
-use crate::consensus::close_time::{eff_close_time, next_resolution};
+use crate::consensus::close_time::{adjust_close_offset, eff_close_time, next_resolution};
 use crate::consensus::hash::Hash256;
 use crate::consensus::ledger::Ledger;
 use crate::consensus::proposal::{Proposal, SEQ_JOIN};
@@ -55,6 +55,13 @@ impl Engine {
                 None => {
                     mode = Mode::WrongLedger;
                     self.want_ledger(prev_ledger_id);
+                    // rippled `beginConsensus`: no previous ledger, so not FULL.
+                    if self.server_state == super::ServerState::Full {
+                        self.set_state(
+                            super::ServerState::Tracking,
+                            super::StateReason::MissingLedger,
+                        );
+                    }
                 }
             }
         }
@@ -68,8 +75,10 @@ impl Engine {
         ledger: Arc<Ledger>,
         mode: Mode,
     ) {
+        let switched = ledger.hash() != self.lcl.hash();
         self.set_phase(Phase::Open);
         self.set_mode(mode);
+        self.round_in_step = mode == Mode::Proposing;
         self.prev_ledger_id = prev_ledger_id;
         self.lcl = ledger;
         self.result = None;
@@ -93,6 +102,14 @@ impl Engine {
             seq: self.lcl.seq() + 1,
         }));
         self.playback_proposals();
+        if switched {
+            // The previous round's proposer count was on the chain we left; the round we join
+            // is the one its proposers are in now. Without this a node that jumps onto the
+            // network's ledger waits for as many proposers as its own chain had (the 3/4
+            // rule), and a small group running ahead is never caught (a cpeers rule, found by
+            // the randomized healing sweep).
+            self.prev_proposers = self.peers.current().len();
+        }
         if self.peers.current().len() > self.prev_proposers / 2 {
             // We may be falling behind: consider closing at once rather than at the next tick.
             self.timer_entry();
@@ -144,18 +161,26 @@ impl Engine {
     /// rippled `phaseOpen`.
     fn phase_open(&mut self) {
         let p = &self.cfg.params;
-        let last_close = if self.lcl.close_time_agreed() {
+        // rippled: the previous ledger's close time when it is trustworthy (not on the wrong
+        // ledger, agreed, and not the agree-to-disagree "parent + 1 step"); otherwise the time
+        // we saw ourselves.
+        let parent_close = self.ledgers.get(&self.lcl.parent()).map(|l| l.close_time());
+        let previous_close_correct = self.mode != Mode::WrongLedger
+            && self.lcl.close_time_agreed()
+            && parent_close.is_none_or(|t| self.lcl.close_time() != t.plus(p.close_time_step_ms));
+        let last_close = if previous_close_correct {
             self.lcl.close_time()
         } else {
             self.prev_close_time
         };
+        let net_now = self.net_now();
         let inputs = CloseInputs {
             any_transactions: self.has_open_txs(),
             prev_proposers: self.prev_proposers,
             proposers_closed: self.peers.current().len(),
             proposers_validated: self.validations.count_for(&self.prev_ledger_id),
             prev_round_ms: self.prev_round_ms,
-            since_prev_close_ms: self.now.since(last_close),
+            since_prev_close_ms: net_now.since(last_close),
             open_ms: self.now.since(self.open_start),
             idle_interval_ms: p
                 .ledger_idle_interval_ms
@@ -169,14 +194,15 @@ impl Engine {
     /// rippled `closeLedger`: take our initial position.
     fn close_ledger(&mut self) {
         self.set_phase(Phase::Establish);
-        self.raw_close_times.ours = self.now;
+        let close_time = self.net_now();
+        self.raw_close_times.ours = close_time;
         self.peer_unchanged_counter = 0;
         self.establish_counter = 0;
         let txns = Arc::new(TxSet::new(self.proposable_txs()));
         let position = Proposal {
             prev_ledger: self.lcl.hash(),
             position: txns.id(),
-            close_time: self.now,
+            close_time,
             seq: SEQ_JOIN,
             node: self.our_id,
         };
@@ -242,6 +268,16 @@ impl Engine {
             // Positions that went stale during this update no longer count as proposers.
             r.proposers = self.prev_proposers;
         }
+        // rippled `updateOperatingMode`: nobody else proposed on this ledger.
+        if self.peers.current().is_empty()
+            && self.server_state == super::ServerState::Full
+            && !self.alone()
+        {
+            self.set_state(
+                super::ServerState::Connected,
+                super::StateReason::NoPeerPositions,
+            );
+        }
         self.set_phase(Phase::Accepted);
         self.on_accept();
     }
@@ -249,18 +285,18 @@ impl Engine {
     /// rippled `onAccept` / `doAccept`: build the ledger, validate it, start the next round.
     fn on_accept(&mut self) {
         let result = self.result.clone().expect("accepting needs a position");
-        let p = &self.cfg.params;
+        let step = self.cfg.params.close_time_step_ms;
         let (close_time, agreed) =
             if result.position.close_time == crate::consensus::time::Time::ZERO {
                 // Agree to disagree: one step after the parent.
-                (self.lcl.close_time().plus(p.close_time_step_ms), false)
+                (self.lcl.close_time().plus(step), false)
             } else {
                 (
                     eff_close_time(
                         result.position.close_time,
                         self.close_resolution_ms,
                         self.lcl.close_time(),
-                        p.close_time_step_ms,
+                        step,
                     ),
                     true,
                 )
@@ -276,28 +312,41 @@ impl Engine {
         self.remember_set(&result.txns);
         *self.counters.rounds.entry(result.state.name()).or_default() += 1;
 
+        self.adjust_close_time(result.state);
         let compatible = self.ledgers.is_ancestor(&self.fully_validated, &ledger);
         let mut validated = false;
+        // A validator signs for the rounds it began in step (proposing; full validation, or a
+        // partial one if it bowed out since) and, partially, for rounds it followed other
+        // proposers through. A node catching up (not FULL) that built a ledger nobody else
+        // proposed on signs nothing: rippled signs that partial validation too, which puts
+        // support on a dead-end branch and makes catching-up nodes hold each other back (see
+        // README, differences from rippled).
         if self.cfg.validating
+            && (self.round_in_step || result.proposers > 0)
             && compatible
             && result.state != ConsensusState::MovedOn
             && ledger.seq() > self.largest_validated_seq
             && let Some(key) = &self.key
         {
+            // rippled signs with the network clock, strictly later than its previous one.
+            let sign_time = self.net_now().max(self.last_sign_time.plus(step));
             let v = Validation {
                 ledger: ledger.hash(),
                 seq: ledger.seq(),
                 tx_set: result.txns.id(),
                 full: self.mode == Mode::Proposing,
-                sign_time: self.now,
+                sign_time,
                 node: self.our_id,
             }
             .sign(key, self.cfg.network_id);
+            self.last_sign_time = sign_time;
             self.largest_validated_seq = ledger.seq();
             let own = VerifiedValidation::own(v.clone());
-            self.validations.add(own.validation(), self.now);
+            self.add_validation(own.validation());
             self.emit(Output::PersistValidatedSeq(ledger.seq()));
-            self.emit(Output::Broadcast(Message::Validation(Arc::new(v))));
+            let v = Arc::new(v);
+            self.last_own_validation = Some((v.clone(), self.now));
+            self.emit(Output::Broadcast(Message::Validation(v)));
             validated = true;
         }
         self.emit(Output::LedgerAccepted(AcceptedLedger {
@@ -323,9 +372,50 @@ impl Engine {
         if self.accepted_since_announce >= super::ANNOUNCE_EVERY_LEDGERS {
             self.announce_unl();
         }
-        // Between rounds, take the ledger the validations prefer.
-        let best = self.preferred_prev_ledger();
-        self.start_round(best, ledger, self.cfg.validating);
+        self.end_consensus(ledger);
+    }
+
+    /// rippled `endConsensus`: between rounds, take the ledger the validations prefer (never
+    /// our own parent, never one off our fully validated chain), update the operating mode,
+    /// and begin the next round, proposing only when FULL.
+    fn end_consensus(&mut self, closed: Arc<Ledger>) {
+        let mut best = self.preferred_prev_ledger();
+        if best == closed.parent() {
+            best = closed.hash();
+        }
+        if best != closed.hash()
+            && let Some(target) = self.ledgers.get(&best)
+            && !self.ledgers.is_ancestor(&self.fully_validated, target)
+        {
+            best = closed.hash();
+        }
+        let switched = (best != closed.hash()).then(|| self.switch_reason(&best));
+        self.end_consensus_state(switched);
+        let proposing = self.may_propose();
+        self.start_round(best, closed, proposing);
+    }
+
+    /// rippled `doAccept`'s close-time correction: move our clock offset toward the average of
+    /// our close time and the peers' initial close times (whole close-time steps; see
+    /// [`adjust_close_offset`]).
+    fn adjust_close_time(&mut self, state: ConsensusState) {
+        if !matches!(self.mode, Mode::Proposing | Mode::Observing)
+            || state == ConsensusState::MovedOn
+        {
+            return;
+        }
+        let step = self.cfg.params.close_time_step_ms.max(1);
+        let ours = self.raw_close_times.ours.ms().div_euclid(step);
+        let mut total = ours;
+        let mut count: i64 = 1;
+        for (t, n) in &self.raw_close_times.peers {
+            total += t.ms().div_euclid(step) * i64::from(*n);
+            count += i64::from(*n);
+        }
+        total += count / 2;
+        let by = total.div_euclid(count) - ours;
+        let offset = adjust_close_offset(self.close_offset_ms / step, by);
+        self.close_offset_ms = offset * step;
     }
 
     fn prune_sets(&mut self) {

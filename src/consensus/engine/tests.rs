@@ -132,8 +132,11 @@ fn seq_rules_stale_duplicate_and_bow_out() {
     );
 }
 
+/// rippled keeps a peer's first proposal for a sequence and ignores a later, different one
+/// (`peerProposalInternal`: seq not above the stored one); cpeers also flags the peer as
+/// equivocating for the operator, but its first position stays counted.
 #[test]
-fn equivocation_drops_the_peer_for_the_round() {
+fn an_equivocating_peer_keeps_its_first_position_and_is_flagged() {
     let mut e = engine(true, 3);
     let genesis = closed(&mut e, &["a"]);
     let ours = TxSet::new([tx("a")]);
@@ -148,13 +151,56 @@ fn equivocation_drops_the_peer_for_the_round() {
         Verdict::Refused(Refusal::Equivocation)
     );
     let info = e.info();
-    assert!(!info.peer_positions.contains_key(&key(1).id()));
+    assert_eq!(
+        info.peer_positions.get(&key(1).id()).map(|p| p.position),
+        Some(ours.id()),
+        "the first position stays"
+    );
+    assert_eq!(info.agree, 1);
     assert!(
         info.peers
             .iter()
-            .any(|p| p.node == key(1).id() && p.equivocating)
+            .any(|p| p.node == key(1).id() && p.equivocating && !p.bowed_out)
     );
     assert_eq!(e.peers().stats()[&key(1).id()].equivocations, 1);
+    // Its next proposal (a higher seq) is taken as usual.
+    assert!(
+        e.handle(at(1300), Input::Proposal(proposal(1, genesis, &other, 1)))
+            .is_accepted()
+    );
+}
+
+/// A validator that restarted mid-round and rejoins with a new seq-0 position (closed later
+/// than its first one) is not an equivocator: the later proposal is ignored as stale, as
+/// rippled ignores any proposal whose seq is not above the one held.
+#[test]
+fn a_validator_rejoining_with_seq_0_is_not_an_equivocator() {
+    let mut e = engine(true, 3);
+    let genesis = closed(&mut e, &["a"]);
+    let ours = TxSet::new([tx("a")]);
+    let other = TxSet::new([tx("b")]);
+    assert!(
+        e.handle(at(1100), Input::Proposal(proposal(1, genesis, &ours, 0)))
+            .is_accepted()
+    );
+    let k = key(1);
+    let rejoin = Proposal {
+        prev_ledger: genesis,
+        position: other.id(),
+        close_time: Time(T0 + 9_000),
+        seq: 0,
+        node: k.id(),
+    }
+    .sign(&k, NET)
+    .verify(&mut Verifier::new(), NET)
+    .unwrap();
+    assert_eq!(
+        e.handle(at(9_100), Input::Proposal(rejoin)),
+        Verdict::Refused(Refusal::StaleSeq)
+    );
+    let info = e.info();
+    assert!(info.peers.iter().all(|p| !p.equivocating));
+    assert_eq!(e.peers().stats()[&k.id()].equivocations, 0);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Engine, Mode, Phase};
+use super::{Engine, Mode, Phase, ServerState, StateChange};
 use crate::consensus::avalanche::AvalancheState;
 use crate::consensus::close_time::round_close_time;
 use crate::consensus::dispute::VoteChange;
@@ -121,6 +121,12 @@ pub struct ConsensusInfo {
     pub phase: Phase,
     /// Mode.
     pub mode: Mode,
+    /// Operating mode (rippled's `server_state`: disconnected .. full).
+    pub server_state: ServerState,
+    /// Recent operating-mode changes, oldest first.
+    pub state_changes: Vec<StateChange>,
+    /// Our clock's correction toward the network's close times (ms).
+    pub close_offset_ms: i64,
     /// Whether our last closed ledger is the network's.
     pub synched: bool,
     /// Sequence being built.
@@ -175,8 +181,12 @@ pub struct ConsensusInfo {
     pub acquired: Vec<Hash256>,
     /// Disputes.
     pub disputes: Vec<DisputeInfo>,
-    /// Rounded close-time votes this round (peers, and us when proposing).
+    /// Peers' initial close times this round, unrounded, with how many proposed each (what
+    /// rippled's `consensus_info` shows as `close_times`).
     pub close_times: BTreeMap<Time, u32>,
+    /// Current close-time votes, rounded to the resolution (peers, and us when proposing): what
+    /// close-time agreement is judged on.
+    pub close_time_votes: BTreeMap<Time, u32>,
     /// Peers that bowed out this round.
     pub dead_nodes: Vec<NodeId>,
     /// Every peer we know of.
@@ -229,14 +239,14 @@ impl Engine {
             })
             .collect();
         let res = self.close_resolution_ms;
-        let mut close_times: BTreeMap<Time, u32> = BTreeMap::new();
+        let mut close_time_votes: BTreeMap<Time, u32> = BTreeMap::new();
         for pos in self.peers.current().values() {
-            *close_times
+            *close_time_votes
                 .entry(round_close_time(pos.get().close_time, res))
                 .or_default() += 1;
         }
         if let (true, Some(r)) = (proposing, &self.result) {
-            *close_times
+            *close_time_votes
                 .entry(round_close_time(r.position.close_time, res))
                 .or_default() += 1;
         }
@@ -290,7 +300,7 @@ impl Engine {
                     stats: s.clone(),
                     has_position: pos.is_some(),
                     agrees: pos.is_some_and(|p| Some(p.get().position) == ours_hash),
-                    bowed_out: self.peers.is_dead(id) && !self.peers.is_equivocator(id),
+                    bowed_out: self.peers.is_dead(id),
                     other_ledger,
                     stale,
                     equivocating: self.peers.is_equivocator(id),
@@ -299,7 +309,7 @@ impl Engine {
             .collect();
         let (laggards, offline) =
             self.validations
-                .laggards(self.lcl.seq(), self.now, p.validation_freshness_ms);
+                .laggards_view(self.lcl.seq(), self.now, self.net_now());
         ConsensusInfo {
             node: self.our_id,
             validator: self.cfg.validating,
@@ -333,7 +343,11 @@ impl Engine {
             peer_positions,
             acquired: self.acquired.keys().copied().collect(),
             disputes,
-            close_times,
+            close_times: self.raw_close_times.peers.clone(),
+            close_time_votes,
+            server_state: self.server_state,
+            state_changes: self.state_changes.iter().copied().collect(),
+            close_offset_ms: self.close_offset_ms,
             dead_nodes: self.peers.dead().iter().copied().collect(),
             peers,
             pending_txs: self.pending.len(),

@@ -123,8 +123,8 @@ pub fn draw(f: &mut Frame, app: &App, store: &Store, area: Rect) {
         ),
         t,
     );
-    let votes: u32 = i.close_times.values().sum();
-    let best = i.close_times.values().copied().max().unwrap_or(0);
+    let votes: u32 = i.close_time_votes.values().sum();
+    let best = i.close_time_votes.values().copied().max().unwrap_or(0);
     let ct_pct = if votes == 0 {
         0.0
     } else {
