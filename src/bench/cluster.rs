@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use crate::consensus::Profile;
 use crate::net::identity;
-use crate::node::admin::LedgerJson;
 use crate::node::admin_client::call;
+use crate::node::api::LedgerJson;
 
 /// One node of the cluster.
 pub struct ClusterNode {

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, PeerId};
 
-use super::events::PeerLink;
 use crate::consensus::NodeId;
+use crate::contract::PeerLink;
 use crate::net::identity::node_id_of;
 use crate::net::topics::TopicKind;
 
