@@ -220,10 +220,12 @@ pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::contract::NodeEvent, Ti
             out.push((ev, at(*t)));
         };
         push(
-            NodeEvent::Consensus { event: Event::RoundStarted {
-                prev_ledger: prev,
-                seq: parent.seq() + 1,
-            } },
+            NodeEvent::Consensus {
+                event: Event::RoundStarted {
+                    prev_ledger: prev,
+                    seq: parent.seq() + 1,
+                },
+            },
             &mut t,
             5,
         );
@@ -262,37 +264,43 @@ pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::contract::NodeEvent, Ti
         );
         for k in 0..4i64 {
             push(
-                NodeEvent::Consensus { event: Event::Progress {
-                    round_ms: 2000 + k * 1000,
-                    converge_pct: (2000 + k * 1000) * 100 / 15_000,
-                    agree_pct: 40 + k * 15,
-                    state: if k == 3 {
-                        ConsensusState::Yes
-                    } else {
-                        ConsensusState::No
+                NodeEvent::Consensus {
+                    event: Event::Progress {
+                        round_ms: 2000 + k * 1000,
+                        converge_pct: (2000 + k * 1000) * 100 / 15_000,
+                        agree_pct: 40 + k * 15,
+                        state: if k == 3 {
+                            ConsensusState::Yes
+                        } else {
+                            ConsensusState::No
+                        },
+                        stalled: false,
                     },
-                    stalled: false,
-                } },
+                },
                 &mut t,
                 250,
             );
             push(
-                NodeEvent::Consensus { event: Event::VoteChanged {
-                    tx: Hash256::of(&[b"tx", &round.to_be_bytes(), &[k as u8]]),
-                    voter: cpeers::consensus::dispute::Voter::Us,
-                    yes: k % 2 == 0,
-                } },
+                NodeEvent::Consensus {
+                    event: Event::VoteChanged {
+                        tx: Hash256::of(&[b"tx", &round.to_be_bytes(), &[k as u8]]),
+                        voter: cpeers::consensus::dispute::Voter::Us,
+                        yes: k % 2 == 0,
+                    },
+                },
                 &mut t,
                 1,
             );
         }
         push(
-            NodeEvent::Consensus { event: Event::PositionChanged {
-                seq: 1,
-                position: Hash256::of(&[b"ours", &round.to_be_bytes()]),
-                close_time: at(t),
-                txs: 20,
-            } },
+            NodeEvent::Consensus {
+                event: Event::PositionChanged {
+                    seq: 1,
+                    position: Hash256::of(&[b"ours", &round.to_be_bytes()]),
+                    close_time: at(t),
+                    txs: 20,
+                },
+            },
             &mut t,
             2,
         );
@@ -357,12 +365,16 @@ pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::contract::NodeEvent, Ti
                 1,
             ),
             8 => push(
-                NodeEvent::Consensus { event: Event::PeerBowedOut(ids[round as usize % ids.len()]) },
+                NodeEvent::Consensus {
+                    event: Event::PeerBowedOut(ids[round as usize % ids.len()]),
+                },
                 &mut t,
                 1,
             ),
             9 => push(
-                NodeEvent::Consensus { event: Event::PositionStale(ids[round as usize % ids.len()]) },
+                NodeEvent::Consensus {
+                    event: Event::PositionStale(ids[round as usize % ids.len()]),
+                },
                 &mut t,
                 1,
             ),

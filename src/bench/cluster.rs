@@ -110,6 +110,19 @@ impl LocalCluster {
         profile: Profile,
         args: &[&str],
     ) -> std::io::Result<LocalCluster> {
+        LocalCluster::start_with_config(binary, name, n, profile, args, "")
+    }
+
+    /// [`LocalCluster::start_with_args`] with `extra` appended to every node's config file
+    /// (e.g. `"max_pending_txs = 200\n"`).
+    pub fn start_with_config(
+        binary: &Path,
+        name: &str,
+        n: usize,
+        profile: Profile,
+        args: &[&str],
+        extra: &str,
+    ) -> std::io::Result<LocalCluster> {
         let root = std::env::temp_dir().join(format!("cpeers-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root)?;
@@ -144,7 +157,7 @@ impl LocalCluster {
                 unl.join(", "),
                 profile.name()
             );
-            std::fs::write(dir.join("node.toml"), cfg)?;
+            std::fs::write(dir.join("node.toml"), cfg + extra)?;
             nodes.push(ClusterNode {
                 dir,
                 admin,

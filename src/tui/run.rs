@@ -86,9 +86,23 @@ struct View {
     down: Option<(Time, String)>,
     bad_frames: u64,
     asked: HashMap<u64, Asked>,
+    /// Log lines the dashboard itself wrote (connection trouble): kept across snapshots,
+    /// which replace the log with the node's.
+    notes: Vec<(Time, Level, String)>,
 }
 
+/// Dashboard-written log lines kept per node.
+const NOTES: usize = 32;
+
 impl View {
+    fn note(&mut self, at: Time, level: Level, text: String) {
+        if self.notes.len() == NOTES {
+            self.notes.remove(0);
+        }
+        self.notes.push((at, level, text.clone()));
+        self.store.note(at, level, text);
+    }
+
     fn row(&self) -> FleetRow {
         FleetRow {
             label: self.label.clone(),
@@ -171,6 +185,7 @@ pub async fn run<T: Trouble>(
             down: None,
             bad_frames: 0,
             asked: HashMap::new(),
+            notes: Vec::new(),
         });
     }
     drop(merged_tx);
@@ -392,8 +407,11 @@ fn apply(v: &mut View, u: Update, app: &mut App, shown: bool) {
                 let at = s.node.info.now;
                 let resync = s.resync;
                 v.store.restore(s.history, s.node);
+                for (at, level, text) in v.notes.clone() {
+                    v.store.note(at, level, text);
+                }
                 if resync {
-                    v.store.note(
+                    v.note(
                         at,
                         Level::Warn,
                         "fell behind the node's stream: caught up from a fresh snapshot".into(),
@@ -411,16 +429,16 @@ fn apply(v: &mut View, u: Update, app: &mut App, shown: bool) {
         },
         Update::Connected => {
             if v.ever_connected
-                && let Some((since, _)) = &v.down
+                && let Some((since, _)) = v.down.clone()
             {
                 let at = wall_clock();
-                v.store.note(
+                let label = v.label.clone();
+                v.note(
                     at,
                     Level::Info,
                     format!(
-                        "reconnected to {} after {:.1} s",
-                        v.label,
-                        at.since(*since) as f64 / 1000.0
+                        "reconnected to {label} after {:.1} s",
+                        at.since(since) as f64 / 1000.0
                     ),
                 );
             }
@@ -431,11 +449,8 @@ fn apply(v: &mut View, u: Update, app: &mut App, shown: bool) {
         Update::Disconnected { since, reason } => {
             v.connected = false;
             if v.down.as_ref().map(|d| &d.1) != Some(&reason) {
-                v.store.note(
-                    wall_clock(),
-                    Level::Error,
-                    format!("lost {}: {reason}; retrying", v.label),
-                );
+                let text = format!("lost {}: {reason}; retrying", v.label);
+                v.note(wall_clock(), Level::Error, text);
             }
             v.down = Some((since, reason));
             v.asked.clear();
