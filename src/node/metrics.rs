@@ -846,8 +846,11 @@ mod tests {
         let genesis = Ledger::genesis(&ConsensusParams::default());
         let one = Ledger::next(&genesis, Arc::new(TxSet::new([])), Time(1000), true, 1000);
         let two = Ledger::next(&one, Arc::new(TxSet::new([])), Time(2000), true, 1000);
-        let l = |x: &Ledger| NodeEvent::LedgerValidated {
-            ledger: crate::contract::LedgerSummary::of(x),
+        let l = |x: &Ledger| {
+            crate::contract::build::output_event(
+                &crate::consensus::engine::Output::LedgerFullyValidated(Arc::new(x.clone())),
+            )
+            .expect("an event")
         };
         m.on_event(&l(&one), t0);
         m.on_event(&l(&two), t0 + std::time::Duration::from_millis(1500));
