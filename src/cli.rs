@@ -65,6 +65,9 @@ pub enum BenchCommand {
     Sim(BenchSimArgs),
     /// Real nodes over libp2p on 127.0.0.1 (one process each, fast profile) under load.
     Net(BenchNetArgs),
+    /// What the admin stream costs: bytes and frames per second to each subscriber, CPU per
+    /// subscriber on its node, and the reconnect time after the node restarts.
+    Stream(BenchStreamArgs),
     /// A long run of real nodes under a seeded schedule of kill -9 / restart and freeze / thaw
     /// faults: forks, panics, stalls while 80 % are up, lost transactions, memory over time.
     Soak(BenchSoakArgs),
@@ -85,6 +88,26 @@ pub struct BenchNetArgs {
     /// Run every node with the flight recorder on (compare CPU with and without).
     #[arg(long)]
     pub record: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `cpeers bench stream`.
+#[derive(Debug, clap::Args)]
+pub struct BenchStreamArgs {
+    /// Node processes.
+    #[arg(long, default_value_t = 5)]
+    pub nodes: usize,
+    /// Transactions submitted per second (spread over the nodes).
+    #[arg(long, default_value_t = 1000)]
+    pub tps: u32,
+    /// How long to measure.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u32,
+    /// Stream subscribers on node 0.
+    #[arg(long, default_value_t = 3)]
+    pub subscribers: usize,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

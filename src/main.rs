@@ -71,6 +71,16 @@ fn main() -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&b)?);
             }
         }
+        Commands::Bench(BenchCommand::Stream(a)) => {
+            let exe = std::env::current_exe().context("cannot find the cpeers binary")?;
+            let b = cpeers::bench::stream::run(&exe, a.nodes, a.tps, a.seconds, a.subscribers)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            if a.json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&b)?);
+            }
+        }
         Commands::Bench(BenchCommand::Soak(a)) => {
             let exe = std::env::current_exe().context("cannot find the cpeers binary")?;
             let opts = cpeers::bench::soak::SoakOptions {

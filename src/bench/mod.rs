@@ -4,3 +4,4 @@ pub mod cluster;
 pub mod net_speed;
 pub mod sim_speed;
 pub mod soak;
+pub mod stream;
