@@ -1949,7 +1949,10 @@ fn generated_seeds() -> Vec<(&'static Decoder, String, Vec<u8>)> {
         ),
         (
             "ok-status.json",
-            Frame::Status(StatusFrame { node: snapshot }),
+            Frame::Status(StatusFrame {
+                node: Some(snapshot),
+                patch: None,
+            }),
         ),
         (
             "ok-event.json",

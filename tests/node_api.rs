@@ -111,7 +111,7 @@ fn the_stream_numbers_frames_answers_requests_and_keeps_changes_behind_the_token
             assert_eq!(seq, last + 1);
             last = seq;
             match f {
-                Frame::Status(_) => saw_status = true,
+                Frame::Status(s) => saw_status = s.patch.is_some() && s.node.is_none(),
                 Frame::Event(e) => {
                     saw_validated |= matches!(e.event, NodeEvent::LedgerValidated { .. })
                 }

@@ -94,7 +94,7 @@ fn drain(seen: &Seen) -> Vec<NodeEvent> {
     for f in std::mem::take(&mut *seen.lock().unwrap()) {
         if let Frame::Event(e) = f {
             match e.event {
-                NodeEvent::ConsensusBatch { events } => out.extend(
+                NodeEvent::ConsensusBatch { events, .. } => out.extend(
                     events
                         .into_iter()
                         .map(|event| NodeEvent::Consensus { event }),

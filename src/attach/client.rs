@@ -16,7 +16,7 @@ use super::{Link, UPDATES, Update};
 use crate::admin_token::AdminToken;
 use crate::consensus::Time;
 use crate::contract::frame::{self, Frame};
-use crate::contract::{Envelope, Reply};
+use crate::contract::{Envelope, NodeSnapshot, Reply, StatusFrame, patch};
 
 /// Longest wait between two connection attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -151,6 +151,40 @@ fn describe(e: &tokio_tungstenite::tungstenite::Error) -> String {
     }
 }
 
+/// Turns a status patch into the whole status (the dashboard always gets the whole status),
+/// keeping the base the next patch applies to.
+fn resolve(base: &mut Option<serde_json::Value>, f: Frame) -> Result<Frame, String> {
+    let whole = |node: std::sync::Arc<NodeSnapshot>| {
+        Frame::Status(StatusFrame {
+            node: Some(node),
+            patch: None,
+        })
+    };
+    match f {
+        Frame::Snapshot(s) => {
+            *base = serde_json::to_value(&*s.node).ok();
+            Ok(Frame::Snapshot(s))
+        }
+        Frame::Status(StatusFrame {
+            node: Some(node), ..
+        }) => {
+            *base = serde_json::to_value(&*node).ok();
+            Ok(whole(node))
+        }
+        Frame::Status(StatusFrame { patch: Some(p), .. }) => {
+            let Some(b) = base.as_mut() else {
+                return Err("a status patch before any snapshot".into());
+            };
+            patch::apply(b, &p);
+            let node: NodeSnapshot = serde_json::from_value(b.clone())
+                .map_err(|e| format!("a status patch that does not fit the status: {e}"))?;
+            Ok(whole(std::sync::Arc::new(node)))
+        }
+        Frame::Status(_) => Err("a status frame with neither status nor patch".into()),
+        other => Ok(other),
+    }
+}
+
 /// One connection: frames in, requests out, until it ends (`Some(why)`) or the dashboard
 /// leaves (`None`).
 async fn session(
@@ -162,6 +196,8 @@ async fn session(
 ) -> Option<String> {
     let (mut sink, mut stream) = ws.split();
     let mut last_seq = 0u64;
+    // The status as the node last described it, the base of the next patch.
+    let mut base: Option<serde_json::Value> = None;
     let mut ping = tokio::time::interval(PING);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -180,7 +216,15 @@ async fn session(
                                 Update::BadFrame(format!("frame seq {seq} after {last_seq}: out of order"))
                             } else {
                                 last_seq = seq;
-                                Update::Frame(Box::new(f))
+                                match resolve(&mut base, f) {
+                                    Ok(f) => Update::Frame(Box::new(f)),
+                                    Err(why) => {
+                                        // The status can no longer be followed: start over
+                                        // from a fresh snapshot.
+                                        let _ = updates.send(Update::BadFrame(why.clone())).await;
+                                        return Some(why);
+                                    }
+                                }
                             }
                         }
                         Err(e) => Update::BadFrame(e.to_string()),

@@ -63,12 +63,18 @@ fn per_transaction(e: &Event) -> bool {
     matches!(e, Event::DisputeCreated { .. } | Event::VoteChanged { .. })
 }
 
+/// Most per-transaction events one batch lists; the rest are counted (`omitted`). A step can
+/// create thousands of disputes under load, and the dispute drill-down has each one's votes.
+pub const BATCH_LIST: usize = 16;
+
 /// Gathers the per-transaction engine events of one engine step into one
-/// [`NodeEvent::ConsensusBatch`], keeping the order of everything else: events pass through
-/// [`Batcher::push`], and [`Batcher::flush`] ends the step.
+/// [`NodeEvent::ConsensusBatch`] (listing the first [`BATCH_LIST`], counting the rest),
+/// keeping the order of everything else: events pass through [`Batcher::push`], and
+/// [`Batcher::flush`] ends the step.
 #[derive(Debug, Default)]
 pub struct Batcher {
     held: Vec<Event>,
+    omitted: u32,
 }
 
 impl Batcher {
@@ -77,7 +83,11 @@ impl Batcher {
     pub fn push(&mut self, e: NodeEvent) -> Vec<NodeEvent> {
         match e {
             NodeEvent::Consensus { event } if per_transaction(&event) => {
-                self.held.push(event);
+                if self.held.len() < BATCH_LIST {
+                    self.held.push(event);
+                } else {
+                    self.omitted += 1;
+                }
                 Vec::new()
             }
             other => {
@@ -90,13 +100,15 @@ impl Batcher {
 
     /// Releases the held events (the step is over).
     pub fn flush(&mut self) -> Vec<NodeEvent> {
+        let omitted = std::mem::take(&mut self.omitted);
         match self.held.len() {
             0 => Vec::new(),
-            1 => vec![NodeEvent::Consensus {
+            1 if omitted == 0 => vec![NodeEvent::Consensus {
                 event: self.held.remove(0),
             }],
             _ => vec![NodeEvent::ConsensusBatch {
                 events: std::mem::take(&mut self.held),
+                omitted,
             }],
         }
     }
@@ -126,7 +138,8 @@ mod tests {
             out,
             vec![
                 NodeEvent::ConsensusBatch {
-                    events: vec![vote(1), vote(2)]
+                    events: vec![vote(1), vote(2)],
+                    omitted: 0,
                 },
                 NodeEvent::Phase {
                     phase: Phase::Accepted
@@ -136,5 +149,21 @@ mod tests {
         assert!(b.flush().is_empty());
         assert!(b.push(NodeEvent::Consensus { event: vote(3) }).is_empty());
         assert_eq!(b.flush(), vec![NodeEvent::Consensus { event: vote(3) }]);
+        // Thousands in one step: the first few listed, the rest counted.
+        for i in 0..1000u32 {
+            assert!(
+                b.push(NodeEvent::Consensus {
+                    event: vote(i as u8)
+                })
+                .is_empty()
+            );
+        }
+        let [NodeEvent::ConsensusBatch { events, omitted }] = b.flush().try_into().unwrap() else {
+            panic!("one batch")
+        };
+        assert_eq!(
+            (events.len(), omitted as usize),
+            (BATCH_LIST, 1000 - BATCH_LIST)
+        );
     }
 }

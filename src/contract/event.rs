@@ -187,8 +187,11 @@ pub enum NodeEvent {
     /// Per-transaction engine events (disputes created, votes changed) of one engine step,
     /// in order: one event instead of one per transaction keeps the stream small under load.
     ConsensusBatch {
-        /// The engine's events.
+        /// The engine's events (the first [`super::build::BATCH_LIST`]).
         events: Vec<Event>,
+        /// How many more there were (not listed; the dispute drill-down has each one's votes).
+        #[serde(default)]
+        omitted: u32,
     },
     /// Gossipsub says a peer cannot keep up.
     SlowPeer {
@@ -224,7 +227,7 @@ impl NodeEvent {
     pub fn consensus_events(&self) -> &[Event] {
         match self {
             NodeEvent::Consensus { event } => std::slice::from_ref(event),
-            NodeEvent::ConsensusBatch { events } => events,
+            NodeEvent::ConsensusBatch { events, .. } => events,
             _ => &[],
         }
     }

@@ -3,7 +3,9 @@
 //!
 //! - `snapshot` comes first, and again whenever the client fell behind (`"resync": true`):
 //!   everything a dashboard draws (`node`: the status; `history`: the feeds so far).
-//! - `status`: the node's status changed (at most ten a second).
+//! - `status`: the node's status changed (at most ten a second): `patch`, a JSON merge patch
+//!   (RFC 7386) to apply to the status from the last snapshot or status frame (or `node`, the
+//!   whole status).
 //! - `event`: one node event (`at`: the node's clock, Unix ms; `event`: see [`NodeEvent`]).
 //! - `reply`: the answer to a request the client sent on the socket.
 //!
@@ -41,10 +43,14 @@ pub struct SnapshotFrame {
 }
 
 /// The node's status changed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StatusFrame {
-    /// The node's status.
-    pub node: Arc<NodeSnapshot>,
+    /// The whole status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<Arc<NodeSnapshot>>,
+    /// Or what changed: a merge patch of the previous status ([`super::patch`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<serde_json::Value>,
 }
 
 /// One node event.

@@ -3,7 +3,8 @@
 //!
 //! One module, one serialisable form (JSON through serde): node status ([`snapshot`]),
 //! node events ([`event`], built only by [`build`]), the dashboard's feeds ([`history`]),
-//! requests and replies ([`request`]) and the stream's frames ([`frame`]). It holds no libp2p
+//! requests and replies ([`request`]), the stream's frames ([`frame`]) and status updates as
+//! merge patches ([`patch`]). It holds no libp2p
 //! type (peer ids and addresses are strings) and does no I/O; engine view types travel as
 //! they are, so what the engine adds appears here without a change.
 
@@ -11,6 +12,7 @@ pub mod build;
 pub mod event;
 pub mod frame;
 pub mod history;
+pub mod patch;
 pub mod request;
 pub mod snapshot;
 

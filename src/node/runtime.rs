@@ -152,6 +152,8 @@ impl Runtime {
                 _ = snap.tick() => {
                     if self.dirty {
                         self.publish_snapshot();
+                    } else {
+                        self.hub.flush_status();
                     }
                 }
                 _ = held.tick(), if !self.held.is_empty() => self.release_held(),

@@ -266,7 +266,10 @@ impl Player {
                 if let Some(s) = self.snapshot() {
                     let s = Arc::new(s);
                     let _ = snap.send(s.clone());
-                    let frame = Frame::Status(StatusFrame { node: s });
+                    let frame = Frame::Status(StatusFrame {
+                        node: Some(s),
+                        patch: None,
+                    });
                     if self.out.send(Update::Frame(Box::new(frame))).await.is_err() {
                         break;
                     }

@@ -418,7 +418,12 @@ fn apply(v: &mut View, u: Update, app: &mut App, shown: bool) {
                     );
                 }
             }
-            Frame::Status(s) => v.store.set_snapshot(s.node),
+            Frame::Status(s) => {
+                // Links resolve patches; a status without one is ignored.
+                if let Some(node) = s.node {
+                    v.store.set_snapshot(node)
+                }
+            }
             Frame::Event(e) => v.store.apply(&e.event, e.at),
             Frame::Reply(r) => {
                 let asked = r.id.and_then(|id| v.asked.remove(&id));

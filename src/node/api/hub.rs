@@ -9,11 +9,13 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 
 use crate::consensus::Time;
 use crate::contract::frame::{self, API_VERSION};
+use crate::contract::patch;
 use crate::contract::{
     ApiCounters, EventFrame, Frame, NodeEvent, NodeSnapshot, SnapshotFrame, StatusFrame,
 };
@@ -21,6 +23,9 @@ use crate::store::{Store, StoreLimits};
 
 /// Items a subscriber may fall behind before it is resynchronised.
 pub const CAPACITY: usize = 4096;
+/// Least time between two status frames: the status of a busy node is tens of kilobytes, and a
+/// dashboard needs no more than four a second.
+pub const STATUS_GAP: Duration = Duration::from_millis(250);
 
 /// One numbered frame, shared by every subscriber.
 #[derive(Debug)]
@@ -42,7 +47,16 @@ impl Item {
 struct State {
     n: u64,
     history: Store,
+    /// The latest status.
     status: Arc<NodeSnapshot>,
+    /// The status subscribers hold (the last one sent, or the one a new subscriber gets).
+    held: Arc<NodeSnapshot>,
+    /// `held` as JSON, the base of the next patch (made only while someone subscribes).
+    held_json: Option<serde_json::Value>,
+    /// `status` is newer than `held`.
+    pending: bool,
+    /// When the last status frame went out.
+    last_sent: Instant,
 }
 
 /// The admin API's counters (atomics: connections update them without a lock).
@@ -106,7 +120,11 @@ impl Hub {
             state: Mutex::new(State {
                 n: 0,
                 history,
+                held: status.clone(),
                 status,
+                held_json: None,
+                pending: false,
+                last_sent: Instant::now(),
             }),
             tx,
             stats: ApiStats::default(),
@@ -136,12 +154,53 @@ impl Hub {
         self.send(&mut st, Frame::Event(EventFrame { at, event }));
     }
 
-    /// The node's status changed.
+    /// The node's status changed: subscribers get what changed, as a merge patch of the
+    /// status they hold, at most every [`STATUS_GAP`] (or nothing when nothing did).
     pub fn status(&self, node: Arc<NodeSnapshot>) {
         let mut st = self.lock();
         st.history.set_snapshot(node.clone());
-        st.status = node.clone();
-        self.send(&mut st, Frame::Status(StatusFrame { node }));
+        st.status = node;
+        st.pending = true;
+        self.send_status(&mut st);
+    }
+
+    /// Sends a status change held back by [`STATUS_GAP`], once it is due.
+    pub fn flush_status(&self) {
+        let mut st = self.lock();
+        if st.pending {
+            self.send_status(&mut st);
+        }
+    }
+
+    fn send_status(&self, st: &mut State) {
+        if self.tx.receiver_count() == 0 {
+            st.held = st.status.clone();
+            st.held_json = None;
+            st.pending = false;
+            return;
+        }
+        if st.last_sent.elapsed() < STATUS_GAP {
+            return;
+        }
+        let base = match st.held_json.take() {
+            Some(v) => v,
+            None => serde_json::to_value(&*st.held).unwrap_or_default(),
+        };
+        let now = serde_json::to_value(&*st.status).unwrap_or_default();
+        let change = patch::diff(&base, &now);
+        st.held = st.status.clone();
+        st.held_json = Some(now);
+        st.pending = false;
+        st.last_sent = Instant::now();
+        if let Some(patch) = change {
+            self.send(
+                st,
+                Frame::Status(StatusFrame {
+                    node: None,
+                    patch: Some(patch),
+                }),
+            );
+        }
     }
 
     /// The latest status.
@@ -164,7 +223,7 @@ impl Hub {
             api: API_VERSION,
             read_only,
             resync,
-            node: st.status.clone(),
+            node: st.held.clone(),
             history: st.history.history(),
         }
     }
