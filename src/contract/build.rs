@@ -158,11 +158,12 @@ mod tests {
                 .is_empty()
             );
         }
-        let [NodeEvent::ConsensusBatch { events, omitted }] = b.flush().try_into().unwrap() else {
-            panic!("one batch")
+        let out = b.flush();
+        let [NodeEvent::ConsensusBatch { events, omitted }] = out.as_slice() else {
+            panic!("one batch: {out:?}")
         };
         assert_eq!(
-            (events.len(), omitted as usize),
+            (events.len(), *omitted as usize),
             (BATCH_LIST, 1000 - BATCH_LIST)
         );
     }
