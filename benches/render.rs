@@ -22,7 +22,7 @@ use cpeers::consensus::avalanche::AvalancheState;
 use cpeers::consensus::engine::{DisputeInfo, PeerInfo, PositionInfo};
 use cpeers::consensus::peers::{PeerStats, ProposalSummary};
 use cpeers::consensus::{Hash256, Input, NodeId, Refusal, Time};
-use cpeers::node::{NodeSnapshot, PeerLink, Traffic, ValidatedLedger};
+use cpeers::contract::{NodeSnapshot, PeerLink, Traffic, ValidatedLedger};
 use cpeers::store::{Store, StoreLimits};
 use cpeers::tui::app::App;
 use cpeers::tui::frame;
@@ -207,10 +207,10 @@ fn snapshot(peers: u32, disputes: usize, now: Time) -> NodeSnapshot {
         ("validation", 40_000),
         ("transactions", 7_000),
     ] {
-        traffic.messages_in.insert(kind, n);
-        traffic.messages_out.insert(kind, n / 10);
-        traffic.bytes_in.insert(kind, n * 180);
-        traffic.bytes_out.insert(kind, n * 18);
+        traffic.messages_in.insert(kind.into(), n);
+        traffic.messages_out.insert(kind.into(), n / 10);
+        traffic.bytes_in.insert(kind.into(), n * 180);
+        traffic.bytes_out.insert(kind.into(), n * 18);
     }
     traffic.rejected.insert(Refusal::BadSignature, 3);
     NodeSnapshot {
@@ -231,8 +231,10 @@ fn snapshot(peers: u32, disputes: usize, now: Time) -> NodeSnapshot {
         }],
         latency: Default::default(),
         engine: e.counters().clone(),
-        held: e.held(),
+        held: e.held().into_iter().map(Into::into).collect(),
         rss_mib: None,
+        submissions: Default::default(),
+        api: Default::default(),
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
-use cpeers::node::NodeEvent;
+use cpeers::contract::NodeEvent;
 use cpeers::store::{Store, StoreLimits};
 
 const EVENTS: usize = 100_000;
@@ -19,9 +19,9 @@ fn kind(ev: &NodeEvent) -> &'static str {
         NodeEvent::Proposal { .. } => "proposal",
         NodeEvent::Validation { .. } => "validation",
         NodeEvent::LedgerAccepted(_) => "ledger_accepted",
-        NodeEvent::LedgerValidated(_) => "ledger_validated",
-        NodeEvent::Consensus(_) => "consensus",
-        NodeEvent::Warning(_) => "warning",
+        NodeEvent::LedgerValidated { .. } => "ledger_validated",
+        NodeEvent::Consensus { .. } => "consensus",
+        NodeEvent::Warning { .. } => "warning",
         NodeEvent::Rejected { .. } => "rejected",
         _ => "other",
     }

@@ -35,6 +35,10 @@ pub enum Commands {
     /// Settings come from --config (TOML); flags override the file. Without --headless the
     /// terminal dashboard shows the node's consensus live.
     Node(NodeArgs),
+    /// Open the dashboard on running nodes through their admin API (`q` detaches; the nodes
+    /// keep running). Several addresses attach to several nodes: `n` switches between them,
+    /// `N` shows them side by side.
+    Attach(AttachArgs),
     /// Create a validator key file (mode 0600) and print its public key and peer id.
     Keygen(KeygenArgs),
     /// Submit transactions to a running node through its admin endpoint.
@@ -61,6 +65,9 @@ pub enum BenchCommand {
     Sim(BenchSimArgs),
     /// Real nodes over libp2p on 127.0.0.1 (one process each, fast profile) under load.
     Net(BenchNetArgs),
+    /// What the admin stream costs: bytes and frames per second to each subscriber, CPU per
+    /// subscriber on its node, and the reconnect time after the node restarts.
+    Stream(BenchStreamArgs),
     /// A long run of real nodes under a seeded schedule of kill -9 / restart and freeze / thaw
     /// faults: forks, panics, stalls while 80 % are up, lost transactions, memory over time.
     Soak(BenchSoakArgs),
@@ -108,6 +115,26 @@ pub struct BenchNetArgs {
     /// Run every node with the flight recorder on (compare CPU with and without).
     #[arg(long)]
     pub record: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `cpeers bench stream`.
+#[derive(Debug, clap::Args)]
+pub struct BenchStreamArgs {
+    /// Node processes.
+    #[arg(long, default_value_t = 5)]
+    pub nodes: usize,
+    /// Transactions submitted per second (spread over the nodes).
+    #[arg(long, default_value_t = 1000)]
+    pub tps: u32,
+    /// How long to measure.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u32,
+    /// Stream subscribers on node 0.
+    #[arg(long, default_value_t = 3)]
+    pub subscribers: usize,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -385,12 +412,44 @@ pub struct KeygenArgs {
     pub force: bool,
 }
 
+/// Where a node's admin API is and how to prove the right to change it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenArgs {
+    /// The node's config file: its admin address and its token (<data_dir>/admin.token).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// The admin token file (the node writes it to <data_dir>/admin.token on first start).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+}
+
+/// `cpeers attach`.
+#[derive(Debug, clap::Args)]
+pub struct AttachArgs {
+    /// Admin addresses (host:port) of running nodes; default 127.0.0.1:51236, or the address
+    /// in --config. Through an SSH tunnel: `ssh -L 51236:127.0.0.1:51236 host`, then attach
+    /// to 127.0.0.1:51236.
+    pub addrs: Vec<String>,
+    /// A node's config file (repeatable: one per node): its admin address and token.
+    #[arg(long, short)]
+    pub config: Vec<PathBuf>,
+    /// The admin token file for the addresses given (without one, the dashboard is read-only).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Dashboard options.
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
 /// `cpeers submit`.
 #[derive(Debug, clap::Args)]
 pub struct SubmitArgs {
-    /// The node's admin endpoint.
-    #[arg(long, default_value = "127.0.0.1:51236")]
-    pub admin: SocketAddr,
+    /// The node's admin endpoint (default: the one in --config, else 127.0.0.1:51236).
+    #[arg(long)]
+    pub admin: Option<SocketAddr>,
+    /// Config and token.
+    #[command(flatten)]
+    pub token: TokenArgs,
     /// Transaction payloads (each at most 1024 bytes).
     #[arg(required = true)]
     pub payloads: Vec<String>,

@@ -59,7 +59,8 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// Log files (the dashboard owns the terminal, so logs go here).
     pub log_dir: PathBuf,
-    /// Local admin/status HTTP endpoint, always loopback (it has no authentication); `None`: off.
+    /// Local admin API (status, stream, commands), always loopback (reading needs no token);
+    /// `None`: off.
     pub admin: Option<SocketAddr>,
     /// Prometheus `GET /metrics` endpoint (read-only, so any address is accepted); `None`: off.
     pub metrics: Option<SocketAddr>,
@@ -67,6 +68,8 @@ pub struct NodeConfig {
     pub mdns: bool,
     /// Connection limit.
     pub max_peers: u32,
+    /// Most transactions pending at once; submissions past it are refused (503).
+    pub max_pending_txs: usize,
 }
 
 /// Values given on the command line; `None` leaves the file's (or default) value.
@@ -138,6 +141,7 @@ struct RawConfig {
     metrics: Option<Spanned<String>>,
     mdns: Option<bool>,
     max_peers: Option<Spanned<u32>>,
+    max_pending_txs: Option<Spanned<usize>>,
 }
 
 impl NodeConfig {
@@ -161,6 +165,7 @@ impl NodeConfig {
             metrics: None,
             mdns: false,
             max_peers: DEFAULT_MAX_PEERS,
+            max_pending_txs: crate::node::MAX_PENDING_TXS,
         }
     }
 
@@ -269,6 +274,10 @@ impl NodeConfig {
             check_max_peers(*m.get_ref()).map_err(|e| err(m.span(), "max_peers", e))?;
             cfg.max_peers = *m.get_ref();
         }
+        if let Some(m) = &raw.max_pending_txs {
+            check_max_pending(*m.get_ref()).map_err(|e| err(m.span(), "max_pending_txs", e))?;
+            cfg.max_pending_txs = *m.get_ref();
+        }
         // Defaults too: a file's node keeps its key and data beside the file, wherever it runs.
         for p in [&mut cfg.key_file, &mut cfg.data_dir, &mut cfg.log_dir] {
             *p = base_dir.join(&*p);
@@ -300,6 +309,7 @@ impl NodeConfig {
             metrics: f.metrics.unwrap_or(self.metrics),
             mdns: f.mdns.unwrap_or(self.mdns),
             max_peers: f.max_peers.unwrap_or(self.max_peers),
+            max_pending_txs: self.max_pending_txs,
         };
         cfg.check()?;
         Ok(cfg)
@@ -445,16 +455,17 @@ pub fn metrics_exposed(addr: SocketAddr) -> bool {
     !addr.ip().is_loopback()
 }
 
-/// The admin endpoint has no authentication: reachable from the network, anyone could drive the
-/// node. Only loopback is accepted; remote access goes through an SSH tunnel or a proxy that
-/// authenticates.
+/// The admin endpoint answers reads without a token: reachable from the network, anyone could
+/// watch the node (and try tokens). Only loopback is accepted; remote access goes through an
+/// SSH tunnel.
 fn check_admin(addr: SocketAddr) -> Result<(), String> {
     if addr.ip().is_loopback() {
         Ok(())
     } else {
         Err(format!(
-            "{addr} is not a loopback address: the admin endpoint has no authentication, so it \
-             must listen on 127.0.0.1 or [::1] (use \"off\" to disable it)"
+            "{addr} is not a loopback address: the admin endpoint answers reads without a token, \
+             so it must listen on 127.0.0.1 or [::1] (reach it from elsewhere through `ssh -L`; \
+             use \"off\" to disable it)"
         ))
     }
 }
@@ -462,6 +473,17 @@ fn check_admin(addr: SocketAddr) -> Result<(), String> {
 /// Parses a timing profile name.
 pub fn parse_profile(s: &str) -> Result<Profile, String> {
     s.trim().parse()
+}
+
+fn check_max_pending(n: usize) -> Result<(), String> {
+    let max = crate::node::MAX_PENDING_TXS;
+    if n == 0 || n > max {
+        Err(format!(
+            "must be from 1 to {max} (a position must stay fetchable within the wire's limits)"
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 fn check_max_peers(n: u32) -> Result<(), String> {
@@ -517,8 +539,11 @@ profile = "mainnet"
 data_dir = "data"
 log_dir = "logs"
 
-# Local status/admin HTTP endpoint. It has no authentication, so only a
-# loopback address is accepted. "off" disables it.
+# Local admin API: GET /status, /validated, /metrics, the /subscribe stream
+# (WebSocket) that `cpeers attach` and scripts use, POST /submit and /command.
+# Reading needs no token, so only a loopback address is accepted (use ssh -L
+# from elsewhere); changing anything needs the token the node writes to
+# <data_dir>/admin.token on first start. "off" disables it.
 admin = "127.0.0.1:51236"
 
 # Prometheus metrics (GET /metrics), e.g. "127.0.0.1:9100". Read-only, so a
@@ -530,6 +555,10 @@ mdns = false
 
 # Most peer connections to keep.
 max_peers = 64
+
+# Most transactions pending at once (at most 50000). A submission that finds
+# the pool full is refused with 503 and Retry-After, never dropped quietly.
+max_pending_txs = 50000
 "#;
 
 #[cfg(test)]

@@ -2,12 +2,17 @@
 //!
 //! - [`consensus`]: the sans-IO engine (proposals, disputes, phases, validations).
 //! - [`sim`]: a deterministic discrete-event simulator that runs many engines.
+//! - [`contract`]: what a node shows and takes (status, events, requests, the stream's
+//!   frames), one serialisable form for the dashboard, `attach`, replay and scripts.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
+pub mod admin_token;
+pub mod attach;
 pub mod bench;
 pub mod config;
 pub mod consensus;
+pub mod contract;
 pub mod demo;
 pub mod logging;
 pub mod net;

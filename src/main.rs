@@ -1,6 +1,7 @@
 //! The `cpeers` binary: parses the command line and hands off to the library.
 
 mod cli;
+mod run_attach;
 mod run_node;
 mod run_replay;
 
@@ -55,18 +56,24 @@ fn main() -> anyhow::Result<()> {
                 info.peer_id
             );
         }
-        Commands::Submit(args) => {
-            let body = serde_json::json!({ "txs": args.payloads }).to_string();
-            let answer =
-                cpeers::node::admin_client::call(args.admin, "POST", "/submit", Some(&body))?;
-            println!("{answer}");
-        }
+        Commands::Submit(args) => run_attach::submit(args)?,
+        Commands::Attach(args) => run_attach::attach(args)?,
         Commands::Status(args) => run_node::status(&args)?,
         Commands::Replay(args) => run_replay::replay(args)?,
         Commands::Export(args) => run_replay::export(args)?,
         Commands::Bench(BenchCommand::Net(a)) => {
             let exe = std::env::current_exe().context("cannot find the cpeers binary")?;
             let b = cpeers::bench::net_speed::run(&exe, a.nodes, a.tps, a.seconds, a.record)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            if a.json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&b)?);
+            }
+        }
+        Commands::Bench(BenchCommand::Stream(a)) => {
+            let exe = std::env::current_exe().context("cannot find the cpeers binary")?;
+            let b = cpeers::bench::stream::run(&exe, a.nodes, a.tps, a.seconds, a.subscribers)
                 .map_err(|e| anyhow::anyhow!(e))?;
             if a.json {
                 println!("{}", serde_json::to_string(&b)?);

@@ -7,7 +7,7 @@ use cpeers::node::{self, NodeSettings};
 use cpeers::{logging, net::identity};
 
 use cpeers::tui::app::App;
-use cpeers::tui::run::{Attached, NoTrouble};
+use cpeers::tui::run::NoTrouble;
 use cpeers::tui::theme::{Theme, no_color_env};
 
 use crate::cli::{DashboardArgs, DemoArgs, NodeArgs, StatusArgs};
@@ -49,12 +49,13 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
             record: args.record.clone(),
         })
         .await?;
-        let attached = demo
+        let link = demo
             .attach()
             .context("the demo's first node is not running")?;
         let mut demo = demo;
         let app = App::new(theme, true);
-        let result = cpeers::tui::run::run(attached, app, &mut demo, args.dashboard.fps).await;
+        let result =
+            cpeers::tui::run::run(vec![link], None, app, &mut demo, args.dashboard.fps).await;
         demo.shutdown().await;
         result?;
         eprintln!("demo stopped; its log is in {}", log_dir.display());
@@ -106,14 +107,19 @@ pub fn run(args: NodeArgs) -> anyhow::Result<()> {
                 )
             })?;
         if let Some(theme) = theme {
-            let attached = Attached {
-                commands: handle.commands.clone(),
-                events: handle.events.subscribe(),
-                snapshot: handle.snapshot.clone(),
-                playback: None,
+            // The in-process dashboard attaches through the node's own API, as `attach` does.
+            let Some(addr) = handle.admin_addr else {
+                handle.shutdown().await;
+                bail!(
+                    "the dashboard attaches through the admin endpoint, which is off: enable \
+                     `admin`, or run with --headless"
+                );
             };
+            let link = cpeers::attach::client::connect(addr.to_string(), handle.token.clone());
             let app = App::new(theme, false);
-            let r = cpeers::tui::run::run(attached, app, &mut NoTrouble, args.dashboard.fps).await;
+            let r =
+                cpeers::tui::run::run(vec![link], None, app, &mut NoTrouble, args.dashboard.fps)
+                    .await;
             handle.shutdown().await;
             return Ok(r?);
         }

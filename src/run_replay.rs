@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use cpeers::record::export::{self, Table};
 use cpeers::record::{self, Timeline};
 use cpeers::tui::app::App;
-use cpeers::tui::run::{Attached, NoTrouble};
+use cpeers::tui::run::NoTrouble;
 
 use crate::cli::{ExportArgs, ReplayArgs};
 
@@ -90,7 +90,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     rt.block_on(async move {
         let link = record::playback::start(timeline.clone())
             .map_err(|e| anyhow::anyhow!("cannot replay {}: {e}", args.file.display()))?;
-        let attached = Attached::replay(link);
+        let (link, playback) = link.into_link();
         let mut app = App::new(theme, false);
         app.message = Some((
             cpeers::store::rows::Level::Info,
@@ -100,7 +100,14 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
                 timeline.steps.len()
             ),
         ));
-        cpeers::tui::run::run(attached, app, &mut NoTrouble, args.dashboard.fps).await?;
+        cpeers::tui::run::run(
+            vec![link],
+            Some(playback),
+            app,
+            &mut NoTrouble,
+            args.dashboard.fps,
+        )
+        .await?;
         Ok::<(), anyhow::Error>(())
     })
 }

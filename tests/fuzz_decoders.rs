@@ -1,7 +1,8 @@
 //! Every decoder of input cpeers does not control — gossip, requests and responses from peers,
 //! ledger records read back from disk, the node config, theme and scenario TOML an operator
-//! writes, and validator key files — is fed random and mutated inputs here, and must answer
-//! each with `Ok` or `Err`: never a panic, never a long stall.
+//! writes, validator key files, admin API requests and the stream frames a dashboard reads — is
+//! fed random and mutated inputs here, and must answer each with `Ok` or `Err`: never a panic,
+//! never a long stall.
 //!
 //! Why this exists: a panic in a decoder is a remote crash (wire), a node that cannot restart
 //! (records, key file) or a stack trace where a line number was promised (TOML). cargo-fuzz
@@ -44,6 +45,7 @@ use cpeers::config::{NodeConfig, example};
 use cpeers::consensus::proposal::Proposal;
 use cpeers::consensus::validation::Validation;
 use cpeers::consensus::{ConsensusParams, Hash256, Ledger, NodeKey, Time, Tx, TxSet};
+use cpeers::contract::{EventFrame, Frame, NodeEvent, SnapshotFrame, StatusFrame};
 use cpeers::net::identity;
 use cpeers::net::wire::{self, Gossip, Request, Response, WIRE_VERSION, WireLedger};
 use cpeers::sim::Scenario;
@@ -140,9 +142,47 @@ const KEYFILE: Decoder = Decoder {
     words: &[KEYFILE_WORDS],
 };
 
-const ALL: [&Decoder; 8] = [
-    &GOSSIP, &REQUEST, &RESPONSE, &RECORD, &CONFIG, &THEME, &SCENARIO, &KEYFILE,
+const API_REQUEST: Decoder = Decoder {
+    name: "api_request",
+    kind: Kind::Text,
+    run: run_api_request,
+    words: &[API_WORDS],
+};
+const STREAM_FRAME: Decoder = Decoder {
+    name: "stream_frame",
+    kind: Kind::Text,
+    run: run_stream_frame,
+    words: &[FRAME_WORDS],
+};
+
+const ALL: [&Decoder; 10] = [
+    &GOSSIP,
+    &REQUEST,
+    &RESPONSE,
+    &RECORD,
+    &CONFIG,
+    &THEME,
+    &SCENARIO,
+    &KEYFILE,
+    &API_REQUEST,
+    &STREAM_FRAME,
 ];
+
+/// A request to the admin API, as `POST /command` and the stream's socket read it.
+fn run_api_request(b: &[u8]) -> Result<(), String> {
+    cpeers::contract::request::decode(b).map(drop).map_err(|e| {
+        let _ = e.kind();
+        e.to_string()
+    })
+}
+
+/// A frame of the stream, as a dashboard reads it (from a node it may not trust to be
+/// well-formed: an old or broken one, or something else listening on the port).
+fn run_stream_frame(b: &[u8]) -> Result<(), String> {
+    cpeers::contract::frame::decode(&text(b))
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
 
 fn run_gossip(b: &[u8]) -> Result<(), String> {
     wire::decode_gossip(b).map(drop).map_err(|e| {
@@ -287,6 +327,7 @@ const CONFIG_KEYS: &[&str] = &[
     "admin",
     "mdns",
     "max_peers",
+    "max_pending_txs",
     "metrics",
 ];
 
@@ -319,6 +360,47 @@ const CONFIG_WORDS: &[&str] = &[
     "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N",
     "0202020202020202020202020202020202020202020202020202020202020202",
     "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+];
+
+const API_WORDS: &[&str] = &[
+    "\"cmd\"",
+    "\"id\"",
+    "\"submit\"",
+    "\"propose\"",
+    "\"vote\"",
+    "\"dispute\"",
+    "\"peer\"",
+    "\"composer\"",
+    "\"txs\"",
+    "\"tx\"",
+    "\"node\"",
+    "\"close_time\"",
+    "\"yes\"",
+    "\"release\"",
+    "18446744073709551616",
+    "-1",
+    "1e400",
+    "[255, 0, 256]",
+    "\"abababababababababababababababababababababababababababababababab\"",
+    "null",
+];
+
+const FRAME_WORDS: &[&str] = &[
+    "\"seq\"",
+    "\"type\"",
+    "\"snapshot\"",
+    "\"status\"",
+    "\"event\"",
+    "\"reply\"",
+    "\"kind\"",
+    "\"ledger_validated\"",
+    "\"consensus_batch\"",
+    "\"history\"",
+    "\"node\"",
+    "\"close_times\"",
+    "{\"1\": 2}",
+    "18446744073709551616",
+    "null",
 ];
 
 const THEME_KEYS: &[&str] = &["name", "extends", "styles", "fg", "bg", "modifiers"];
@@ -1451,6 +1533,16 @@ fn fuzz_keyfile() {
     fuzz(&KEYFILE);
 }
 
+#[test]
+fn fuzz_api_request() {
+    fuzz(&API_REQUEST);
+}
+
+#[test]
+fn fuzz_stream_frame() {
+    fuzz(&STREAM_FRAME);
+}
+
 /// Seeds keep their promise: `ok-*` decode, `err-*` are refused, nothing else is in a corpus
 /// (a wire or record format change that leaves the seeds stale shows up here).
 #[test]
@@ -1804,6 +1896,94 @@ fn generated_seeds() -> Vec<(&'static Decoder, String, Vec<u8>)> {
         );
     }
 
+    // Admin API requests: every command, and the ways a request can be wrong.
+    let tx_id = Hash256::of(&[b"tx"]).to_hex();
+    for (name, text) in [
+        (
+            "ok-submit.json",
+            r#"{"id": 1, "cmd": "submit", "txs": ["pay-1", [0, 255]]}"#.to_string(),
+        ),
+        (
+            "ok-propose.json",
+            r#"{"cmd": "propose", "txs": ["a"], "close_time": 1700000000000}"#.to_string(),
+        ),
+        (
+            "ok-vote.json",
+            format!(r#"{{"id": 3, "cmd": "vote", "tx": "{tx_id}", "vote": "release"}}"#),
+        ),
+        (
+            "ok-dispute.json",
+            format!(r#"{{"cmd": "dispute", "tx": "{tx_id}"}}"#),
+        ),
+        (
+            "ok-peer.json",
+            format!(r#"{{"cmd": "peer", "node": "{}"}}"#, key.id().to_hex()),
+        ),
+        ("ok-composer.json", r#"{"cmd": "composer"}"#.to_string()),
+        ("err-unknown_cmd.json", r#"{"cmd": "shutdown"}"#.to_string()),
+        (
+            "err-bad_id.json",
+            r#"{"id": "seven", "cmd": "composer"}"#.to_string(),
+        ),
+        (
+            "err-extra_field.json",
+            r#"{"cmd": "composer", "force": true}"#.to_string(),
+        ),
+        ("err-not_json.json", "submit pay-1".to_string()),
+    ] {
+        add(&API_REQUEST, name, text.into_bytes());
+    }
+
+    // Stream frames: each type, from the library's own encoder.
+    let snapshot = Arc::new(support_snapshot());
+    let frames = [
+        (
+            "ok-snapshot.json",
+            Frame::Snapshot(SnapshotFrame {
+                api: 1,
+                read_only: true,
+                resync: false,
+                node: snapshot.clone(),
+                history: Default::default(),
+            }),
+        ),
+        (
+            "ok-status.json",
+            Frame::Status(StatusFrame {
+                node: Some(snapshot),
+                patch: None,
+            }),
+        ),
+        (
+            "ok-event.json",
+            Frame::Event(EventFrame {
+                at: Time(1_700_000_000_000),
+                event: NodeEvent::warning("a warning"),
+            }),
+        ),
+        (
+            "ok-reply.json",
+            Frame::Reply(cpeers::contract::Reply::error(Some(4), 401, "read-only")),
+        ),
+    ];
+    for (name, f) in frames {
+        add(
+            &STREAM_FRAME,
+            name,
+            cpeers::contract::frame::with_seq(7, &cpeers::contract::frame::encode(&f)).into_bytes(),
+        );
+    }
+    add(
+        &STREAM_FRAME,
+        "err-no_seq.json",
+        br#"{"type":"event"}"#.to_vec(),
+    );
+    add(
+        &STREAM_FRAME,
+        "err-unknown_type.json",
+        br#"{"seq":1,"type":"launch"}"#.to_vec(),
+    );
+
     // Scenarios: fixtures covering every fault kind.
     for s in [
         "byzantine_equivocator",
@@ -1821,6 +2001,32 @@ fn generated_seeds() -> Vec<(&'static Decoder, String, Vec<u8>)> {
         );
     }
     out
+}
+
+/// A node status with every part filled (peers, disputes, close-time votes keyed by numbers).
+fn support_snapshot() -> cpeers::contract::NodeSnapshot {
+    let mut sim = cpeers::sim::Simulation::new(
+        Scenario::load(Path::new("tests/scenarios/slow_peer.toml")).unwrap(),
+    );
+    sim.run_until(4_500);
+    let e = sim.engine("slow0").unwrap();
+    cpeers::contract::NodeSnapshot {
+        network_id: 7,
+        peer_id: "12D3KooWfuzz".into(),
+        listen: vec!["/ip4/127.0.0.1/tcp/1".into()],
+        started: true,
+        info: e.info(),
+        peers: vec![],
+        traffic: Default::default(),
+        store_errors: 0,
+        recent_validated: vec![],
+        latency: Default::default(),
+        engine: e.counters().clone(),
+        held: e.held().into_iter().map(Into::into).collect(),
+        rss_mib: None,
+        submissions: Default::default(),
+        api: Default::default(),
+    }
 }
 
 /// Checks the seeds this file makes against the decoders, and writes them to `tests/corpus/`

@@ -8,10 +8,11 @@ use std::time::Duration;
 use cpeers::consensus::proposal::Proposal;
 use cpeers::consensus::validation::Validation;
 use cpeers::consensus::{Hash256, NodeKey, Profile, Refusal, Time};
+use cpeers::contract::NodeSnapshot;
 use cpeers::net::behaviour::{NetConfig, build_swarm};
 use cpeers::net::topics::{TopicKind, Topics};
 use cpeers::net::wire::{Gossip, MAX_GOSSIP_BYTES, WIRE_VERSION, encode_gossip};
-use cpeers::node::{self, NodeEvent, NodeSettings, NodeSnapshot};
+use cpeers::node::{self, NodeSettings};
 use libp2p::futures::StreamExt;
 use libp2p::gossipsub;
 use libp2p::multiaddr::Protocol;
@@ -107,18 +108,16 @@ async fn hostile_gossip_is_refused_counted_and_harmless() {
         headless: false,
         clock_skew_ms: 0,
         record: None,
+        max_pending: node::MAX_PENDING_TXS,
     };
     let node = node::start(settings, key.clone())
         .await
         .expect("node starts");
-    let mut events = node.events.subscribe();
-    let listen = loop {
-        match events.recv().await {
-            Ok(NodeEvent::Listening(a)) => break a,
-            Ok(_) => {}
-            Err(e) => panic!("event stream: {e}"),
-        }
-    };
+    wait_until("the node to listen", 10, || {
+        !snapshot(&node).listen.is_empty()
+    })
+    .await;
+    let listen: libp2p::Multiaddr = snapshot(&node).listen[0].parse().expect("a multiaddr");
     let target = listen.with(Protocol::P2p(node.peer_id));
     wait_until("the lone validator to validate ledger 1", 15, || {
         snapshot(&node).info.fully_validated.seq >= 1

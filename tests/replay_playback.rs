@@ -6,8 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cpeers::attach::Update;
 use cpeers::consensus::engine::Phase;
-use cpeers::node::NodeEvent;
+use cpeers::contract::{Frame, NodeEvent};
 use cpeers::record::playback::{self, Control, JumpTo, PlaybackLink, PlaybackStatus};
 use cpeers::record::{self, Timeline};
 use cpeers::sim::{Scenario, Simulation};
@@ -68,10 +69,39 @@ async fn control_until(
     }
 }
 
-fn drain(link: &mut PlaybackLink) -> Vec<NodeEvent> {
+/// Frames the playback sent, collected as the dashboard would read them (the channel is
+/// bounded: a reader that stops makes playback wait).
+type Seen = Arc<std::sync::Mutex<Vec<Frame>>>;
+
+fn collect(link: &mut PlaybackLink) -> Seen {
+    let (_, dummy) = tokio::sync::mpsc::channel(1);
+    let mut rx = std::mem::replace(&mut link.updates, dummy);
+    let seen: Seen = Default::default();
+    let sink = seen.clone();
+    tokio::spawn(async move {
+        while let Some(u) = rx.recv().await {
+            if let Update::Frame(f) = u {
+                sink.lock().unwrap().push(*f);
+            }
+        }
+    });
+    seen
+}
+
+/// The node events seen since the last call, batches opened up.
+fn drain(seen: &Seen) -> Vec<NodeEvent> {
     let mut out = Vec::new();
-    while let Ok(e) = link.events.try_recv() {
-        out.push(e);
+    for f in std::mem::take(&mut *seen.lock().unwrap()) {
+        if let Frame::Event(e) = f {
+            match e.event {
+                NodeEvent::ConsensusBatch { events, .. } => out.extend(
+                    events
+                        .into_iter()
+                        .map(|event| NodeEvent::Consensus { event }),
+                ),
+                other => out.push(other),
+            }
+        }
     }
     out
 }
@@ -82,6 +112,7 @@ fn playback_steps_jumps_scrubs_back_and_stays_read_only() {
     let steps = t.steps.len();
     rt().block_on(async move {
         let mut link = playback::start(t.clone()).unwrap();
+        let seen = collect(&mut link);
         let s = link.status.borrow_and_update().clone();
         assert_eq!(s.position, 1, "paused after the first checkpoint");
         assert!(!s.playing);
@@ -95,28 +126,30 @@ fn playback_steps_jumps_scrubs_back_and_stays_read_only() {
         let s = control(&mut link, Control::Jump(JumpTo::PhaseChange)).await;
         let after = link.snapshot.borrow().info.phase;
         assert_ne!(before, after, "stopped at a phase change ({})", s.last);
-        let events = drain(&mut link);
-        assert!(events.iter().any(|e| matches!(e, NodeEvent::Phase(_))));
+        let events = drain(&seen);
+        assert!(events.iter().any(|e| matches!(e, NodeEvent::Phase { .. })));
 
         // Next dispute flip, then next ledger: both move forward and say what happened.
         let p = s.position;
         let s = control(&mut link, Control::Jump(JumpTo::DisputeFlip)).await;
         assert!(s.position > p);
-        let events = drain(&mut link);
+        let events = drain(&seen);
         assert!(
             events.iter().any(|e| matches!(
                 e,
-                NodeEvent::Consensus(cpeers::consensus::engine::Event::VoteChanged { .. })
-                    | NodeEvent::Consensus(cpeers::consensus::engine::Event::DisputeCreated { .. })
+                NodeEvent::Consensus {
+                    event: cpeers::consensus::engine::Event::VoteChanged { .. }
+                        | cpeers::consensus::engine::Event::DisputeCreated { .. }
+                }
             )),
             "a dispute event was shown"
         );
         let s = control(&mut link, Control::Jump(JumpTo::Ledger)).await;
-        let events = drain(&mut link);
+        let events = drain(&seen);
         assert!(
             events.iter().any(|e| matches!(
                 e,
-                NodeEvent::LedgerAccepted(_) | NodeEvent::LedgerValidated(_)
+                NodeEvent::LedgerAccepted(_) | NodeEvent::LedgerValidated { .. }
             )),
             "{}",
             s.last
@@ -126,7 +159,7 @@ fn playback_steps_jumps_scrubs_back_and_stays_read_only() {
         let here = s.position;
         let s = control(&mut link, Control::Seek(0)).await;
         assert!(s.position < here);
-        let events = drain(&mut link);
+        let events = drain(&seen);
         assert!(matches!(events.first(), Some(NodeEvent::Rewound)));
 
         // To the end: every step ran, and the replay still matches the recording.
@@ -146,19 +179,32 @@ fn playback_steps_jumps_scrubs_back_and_stays_read_only() {
         }
         assert_eq!(speed, 0.25);
 
-        // Commands would make the replay diverge from the recording: refused, with a warning.
-        drain(&mut link);
-        link.commands
-            .send(cpeers::node::NodeCommand::Engine(
-                cpeers::consensus::Command::Submit(vec![]),
-            ))
+        // Commands would make the replay diverge from the recording: refused, saying why.
+        seen.lock().unwrap().clear();
+        link.requests
+            .send(cpeers::contract::Envelope {
+                id: Some(9),
+                request: cpeers::contract::Request::Submit { txs: vec![] },
+            })
             .await
             .unwrap();
-        let e = tokio::time::timeout(Duration::from_secs(5), link.events.recv())
+        let reply = async {
+            loop {
+                let found = seen.lock().unwrap().iter().find_map(|f| match f {
+                    Frame::Reply(r) => Some(r.clone()),
+                    _ => None,
+                });
+                if let Some(r) = found {
+                    return r;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        let r = tokio::time::timeout(Duration::from_secs(5), reply)
             .await
-            .unwrap()
             .unwrap();
-        assert!(matches!(e, NodeEvent::Warning(w) if w.contains("read-only")));
+        assert_eq!((r.id, r.status), (Some(9), 409));
+        assert!(r.error.unwrap_or_default().contains("read-only"));
     });
 }
 
@@ -167,6 +213,7 @@ fn playing_advances_with_recorded_time() {
     let t = timeline("play");
     rt().block_on(async move {
         let mut link = playback::start(t).unwrap();
+        let _seen = collect(&mut link);
         let start = link.status.borrow_and_update().at;
         control(&mut link, Control::Speed(true)).await; // x2
         let wall = std::time::Instant::now();

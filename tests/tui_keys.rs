@@ -115,7 +115,7 @@ fn p_composes_a_signed_proposal_with_the_toggled_set() {
     assert!(seed.can_inject, "slow0 is proposing in the establish phase");
     let ours = seed.ours.clone();
     let first_candidate = seed.candidates[0].clone();
-    app.on_reply(cpeers::node::InspectReply::Composer(Box::new(seed.clone())));
+    app.on_answer(cpeers::contract::Answer::Composer(Box::new(seed.clone())));
     // Drop our own first transaction, add the first candidate, move the close time.
     app.on_key(ch(' '), &store, now());
     for _ in 0..ours.len() {

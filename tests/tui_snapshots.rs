@@ -129,7 +129,7 @@ fn proposal_composer() {
         cursor: 0,
         close_offset_ms: 0,
     })));
-    app.on_reply(cpeers::node::InspectReply::Composer(Box::new(seed)));
+    app.on_answer(cpeers::contract::Answer::Composer(Box::new(seed)));
     insta::assert_snapshot!(render(&app, &store, 120, 40).backend());
 }
 

@@ -199,11 +199,11 @@ impl Round {
 /// rounds of proposals (some refused, some duplicates), validations, consensus progress checks,
 /// position changes and vote changes, an accepted and a fully validated ledger, bow-outs, stale
 /// positions, rejected messages and warnings. Returns each event with its arrival time.
-pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::node::NodeEvent, Time)> {
+pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::contract::NodeEvent, Time)> {
     use cpeers::consensus::engine::{AcceptedLedger, Event, Mode};
     use cpeers::consensus::rules::ConsensusState;
     use cpeers::consensus::{ConsensusParams, Ledger, Refusal, Verdict};
-    use cpeers::node::NodeEvent;
+    use cpeers::contract::{AcceptedSummary, LedgerSummary, NodeEvent};
 
     let ids: Vec<NodeId> = (1..=peers.max(1)).map(node_id).collect();
     let stranger = node_id(u32::MAX);
@@ -220,10 +220,12 @@ pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::node::NodeEvent, Time)>
             out.push((ev, at(*t)));
         };
         push(
-            NodeEvent::Consensus(Event::RoundStarted {
-                prev_ledger: prev,
-                seq: parent.seq() + 1,
-            }),
+            NodeEvent::Consensus {
+                event: Event::RoundStarted {
+                    prev_ledger: prev,
+                    seq: parent.seq() + 1,
+                },
+            },
             &mut t,
             5,
         );
@@ -262,37 +264,43 @@ pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::node::NodeEvent, Time)>
         );
         for k in 0..4i64 {
             push(
-                NodeEvent::Consensus(Event::Progress {
-                    round_ms: 2000 + k * 1000,
-                    converge_pct: (2000 + k * 1000) * 100 / 15_000,
-                    agree_pct: 40 + k * 15,
-                    state: if k == 3 {
-                        ConsensusState::Yes
-                    } else {
-                        ConsensusState::No
+                NodeEvent::Consensus {
+                    event: Event::Progress {
+                        round_ms: 2000 + k * 1000,
+                        converge_pct: (2000 + k * 1000) * 100 / 15_000,
+                        agree_pct: 40 + k * 15,
+                        state: if k == 3 {
+                            ConsensusState::Yes
+                        } else {
+                            ConsensusState::No
+                        },
+                        stalled: false,
                     },
-                    stalled: false,
-                }),
+                },
                 &mut t,
                 250,
             );
             push(
-                NodeEvent::Consensus(Event::VoteChanged {
-                    tx: Hash256::of(&[b"tx", &round.to_be_bytes(), &[k as u8]]),
-                    voter: cpeers::consensus::dispute::Voter::Us,
-                    yes: k % 2 == 0,
-                }),
+                NodeEvent::Consensus {
+                    event: Event::VoteChanged {
+                        tx: Hash256::of(&[b"tx", &round.to_be_bytes(), &[k as u8]]),
+                        voter: cpeers::consensus::dispute::Voter::Us,
+                        yes: k % 2 == 0,
+                    },
+                },
                 &mut t,
                 1,
             );
         }
         push(
-            NodeEvent::Consensus(Event::PositionChanged {
-                seq: 1,
-                position: Hash256::of(&[b"ours", &round.to_be_bytes()]),
-                close_time: at(t),
-                txs: 20,
-            }),
+            NodeEvent::Consensus {
+                event: Event::PositionChanged {
+                    seq: 1,
+                    position: Hash256::of(&[b"ours", &round.to_be_bytes()]),
+                    close_time: at(t),
+                    txs: 20,
+                },
+            },
             &mut t,
             2,
         );
@@ -306,7 +314,7 @@ pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::node::NodeEvent, Time)>
             ConsensusState::Yes
         };
         push(
-            NodeEvent::LedgerAccepted(AcceptedLedger {
+            NodeEvent::LedgerAccepted(AcceptedSummary::of(&AcceptedLedger {
                 ledger: ledger.clone(),
                 result,
                 round_ms: 2000 + (round % 7) as i64 * 100,
@@ -314,7 +322,7 @@ pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::node::NodeEvent, Time)>
                 mode: Mode::Proposing,
                 disputes: 3,
                 validated: true,
-            }),
+            })),
             &mut t,
             20,
         );
@@ -331,10 +339,16 @@ pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::node::NodeEvent, Time)>
                 6,
             );
         }
-        push(NodeEvent::LedgerValidated(ledger.clone()), &mut t, 30);
+        push(
+            NodeEvent::LedgerValidated {
+                ledger: LedgerSummary::of(&ledger),
+            },
+            &mut t,
+            30,
+        );
         match round % 10 {
             3 => push(
-                NodeEvent::Warning(format!(
+                NodeEvent::warning(format!(
                     "peer 12D3KooWbench{round} keeps failing to take messages"
                 )),
                 &mut t,
@@ -344,19 +358,23 @@ pub fn node_events(n: usize, peers: u32) -> Vec<(cpeers::node::NodeEvent, Time)>
                 NodeEvent::Rejected {
                     peer: None,
                     from: Some(stranger),
-                    channel: "proposals",
+                    channel: "proposals".into(),
                     reason: Refusal::BadSignature,
                 },
                 &mut t,
                 1,
             ),
             8 => push(
-                NodeEvent::Consensus(Event::PeerBowedOut(ids[round as usize % ids.len()])),
+                NodeEvent::Consensus {
+                    event: Event::PeerBowedOut(ids[round as usize % ids.len()]),
+                },
                 &mut t,
                 1,
             ),
             9 => push(
-                NodeEvent::Consensus(Event::PositionStale(ids[round as usize % ids.len()])),
+                NodeEvent::Consensus {
+                    event: Event::PositionStale(ids[round as usize % ids.len()]),
+                },
                 &mut t,
                 1,
             ),

@@ -1,6 +1,7 @@
 //! A local cluster of real `cpeers node` processes on 127.0.0.1: keys, configs with a full
 //! bootstrap mesh, free ports, start / SIGKILL / restart, and the admin-endpoint queries tests
-//! and benchmarks need. Every process is killed when the cluster is dropped.
+//! and benchmarks need (with each node's admin token for submissions). Every process is killed
+//! when the cluster is dropped.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -9,10 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::admin_token::{self, AdminToken};
 use crate::consensus::Profile;
+use crate::contract::Admission;
 use crate::net::identity;
-use crate::node::admin::LedgerJson;
-use crate::node::admin_client::call;
+use crate::node::admin_client::{ClientError, call, call_with_token};
+use crate::node::api::LedgerJson;
 
 /// One node of the cluster.
 pub struct ClusterNode {
@@ -29,6 +32,21 @@ impl ClusterNode {
     /// Its process id, while running.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Its config file.
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("node.toml")
+    }
+
+    /// Its admin token file (the node writes it on first start).
+    pub fn token_file(&self) -> PathBuf {
+        self.dir.join("data").join(admin_token::FILE_NAME)
+    }
+
+    /// Its admin token, once the node has written it.
+    pub fn token(&self) -> Option<AdminToken> {
+        admin_token::load(&self.token_file()).ok()
     }
 }
 
@@ -92,6 +110,19 @@ impl LocalCluster {
         profile: Profile,
         args: &[&str],
     ) -> std::io::Result<LocalCluster> {
+        LocalCluster::start_with_config(binary, name, n, profile, args, "")
+    }
+
+    /// [`LocalCluster::start_with_args`] with `extra` appended to every node's config file
+    /// (e.g. `"max_pending_txs = 200\n"`).
+    pub fn start_with_config(
+        binary: &Path,
+        name: &str,
+        n: usize,
+        profile: Profile,
+        args: &[&str],
+        extra: &str,
+    ) -> std::io::Result<LocalCluster> {
         let root = std::env::temp_dir().join(format!("cpeers-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root)?;
@@ -126,7 +157,7 @@ impl LocalCluster {
                 unl.join(", "),
                 profile.name()
             );
-            std::fs::write(dir.join("node.toml"), cfg)?;
+            std::fs::write(dir.join("node.toml"), cfg + extra)?;
             nodes.push(ClusterNode {
                 dir,
                 admin,
@@ -230,6 +261,25 @@ impl LocalCluster {
         serde_json::from_str(&body).ok()
     }
 
+    /// Blocks node `j` at node `i` (or allows it again) through `i`'s admin API: the `block`
+    /// command, the partition the demo's trouble key makes.
+    pub fn block(&self, i: usize, j: usize, blocked: bool) -> Result<String, ClientError> {
+        let peer = self
+            .status(j)
+            .and_then(|s| s["peer_id"].as_str().map(str::to_string))
+            .ok_or(ClientError::BadAnswer(self.nodes[j].admin))?;
+        let body =
+            serde_json::json!({ "cmd": "block", "peer": peer, "blocked": blocked }).to_string();
+        let node = &self.nodes[i];
+        call_with_token(
+            node.admin,
+            "POST",
+            "/command",
+            Some(&body),
+            node.token().as_ref(),
+        )
+    }
+
     /// Node `i`'s last fully validated sequence.
     pub fn validated_seq(&self, i: usize) -> Option<u64> {
         self.status(i)?["info"]["fully_validated"]["seq"].as_u64()
@@ -313,14 +363,19 @@ impl LocalCluster {
         self.validated(i).into_iter().flat_map(|l| l.txs).collect()
     }
 
-    /// Submits payloads to node `i`.
-    pub fn submit(
-        &self,
-        i: usize,
-        txs: &[String],
-    ) -> Result<(), crate::node::admin_client::ClientError> {
+    /// Submits payloads to node `i` (with its token): what became of each. A full pool (503)
+    /// or invalid payloads (400) are answers too; only other failures are errors.
+    pub fn submit(&self, i: usize, txs: &[String]) -> Result<Admission, ClientError> {
+        let node = &self.nodes[i];
         let body = serde_json::json!({ "txs": txs }).to_string();
-        call(self.nodes[i].admin, "POST", "/submit", Some(&body)).map(|_| ())
+        let token = node.token();
+        let text = match call_with_token(node.admin, "POST", "/submit", Some(&body), token.as_ref())
+        {
+            Ok(t) => t,
+            Err(ClientError::Status { status, body }) if status == 503 || status == 400 => body,
+            Err(e) => return Err(e),
+        };
+        serde_json::from_str(&text).map_err(|_| ClientError::BadAnswer(node.admin))
     }
 
     /// Sequences at which `nodes` fully validated different ledgers.

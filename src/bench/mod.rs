@@ -5,3 +5,4 @@ pub mod heal;
 pub mod net_speed;
 pub mod sim_speed;
 pub mod soak;
+pub mod stream;

@@ -147,8 +147,8 @@ pub fn run(
                     )
                 })
                 .collect();
-            if c.submit(target, &txs).is_ok() {
-                submitted += batch as u64;
+            if let Ok(a) = c.submit(target, &txs) {
+                submitted += a.accepted as u64;
                 all_txs.extend(txs);
             }
             target = (target + 1) % n;

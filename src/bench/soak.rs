@@ -174,8 +174,8 @@ pub fn run(
             let txs: Vec<String> = (0..batch)
                 .map(|k| format!("soak-{}-{}", submitted + k as u64, opts.seed))
                 .collect();
-            if c.submit(target, &txs).is_ok() {
-                submitted += batch as u64;
+            if let Ok(a) = c.submit(target, &txs) {
+                submitted += a.accepted as u64;
                 all_txs.extend(txs);
             }
         }

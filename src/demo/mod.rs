@@ -2,6 +2,10 @@
 //! trickle of transactions, and keys that make trouble — crash and restart a node, partition the
 //! network, slow a node's links, make a node byzantine, skew a node's clock — so an operator can
 //! watch consensus deal with it.
+//!
+//! Every node serves its admin API on a loopback port of its own, and the dashboard attaches to
+//! n0 through n0's stream exactly as `cpeers attach` does, so what the demo shows is what
+//! `attach` shows. The trouble keys act on the nodes directly (they are demo-only).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,15 +15,47 @@ use std::time::Duration;
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::consensus::{Command, Hash256, NodeId, NodeKey, Profile, Tx};
-use crate::node::{self, NodeCommand, NodeError, NodeHandle, NodeSettings};
+use crate::attach::Link;
+use crate::consensus::engine::Message;
+use crate::consensus::{Hash256, NodeId, NodeKey, Profile};
+use crate::contract::{Envelope, Payload, Request};
+use crate::node::{self, NodeCommand, NodeError, NodeHandle, NodeSettings, Outbound};
 use crate::sim::scenario::Behaviour;
 use crate::tui::action::DemoAction;
-use crate::tui::run::{Attached, Trouble};
+use crate::tui::run::Trouble;
+
+/// A byzantine demo node: the simulator's rewriting of outgoing messages.
+struct Byzantine {
+    behaviour: Behaviour,
+    rng: ChaCha8Rng,
+}
+
+impl Outbound for Byzantine {
+    fn rewrite(&mut self, msg: &Message, key: &NodeKey, network_id: u32) -> Vec<Message> {
+        crate::sim::byzantine::rewrite(self.behaviour, msg, key, network_id, &mut self.rng)
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect()
+    }
+
+    fn describe(&self) -> String {
+        behaviour_name(self.behaviour).to_string()
+    }
+}
+
+fn byzantine(b: Option<Behaviour>, key: &NodeKey) -> Option<Box<dyn Outbound>> {
+    b.map(|behaviour| {
+        Box::new(Byzantine {
+            behaviour,
+            rng: ChaCha8Rng::from_seed(Hash256::of(&[b"byz", &key.id().0]).0),
+        }) as Box<dyn Outbound>
+    })
+}
 
 /// How the demo network is set up.
 #[derive(Debug, Clone)]
@@ -146,7 +182,7 @@ impl Demo {
                 ],
                 bootstrap,
                 data_dir: root.join(format!("n{i}")),
-                admin: None,
+                admin: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
                 mdns: false,
                 max_peers: 64,
                 start_timeout: Duration::from_millis(params.ledger_idle_interval_ms as u64),
@@ -158,6 +194,7 @@ impl Demo {
                         crate::record::RecordOptions::default(),
                     )
                 }),
+                max_pending: node::MAX_PENDING_TXS,
             };
             let handle = node::start(settings.clone(), key.clone())
                 .await
@@ -194,15 +231,23 @@ impl Demo {
         })
     }
 
-    /// The dashboard's connection to node 0.
-    pub fn attach(&self) -> Option<Attached> {
+    /// The dashboard's link to node 0: through its admin API, with its token, as
+    /// `cpeers attach` would attach.
+    pub fn attach(&self) -> Option<Link> {
         let h = self.nodes.first()?.handle.as_ref()?;
-        Some(Attached {
-            commands: h.commands.clone(),
-            events: h.events.subscribe(),
-            snapshot: h.snapshot.clone(),
-            playback: None,
-        })
+        Some(crate::attach::client::connect(
+            h.admin_addr?.to_string(),
+            h.token.clone(),
+        ))
+    }
+
+    /// Node `i`'s admin address and token (for tests and tools).
+    pub fn admin(
+        &self,
+        i: usize,
+    ) -> Option<(std::net::SocketAddr, Option<crate::admin_token::AdminToken>)> {
+        let h = self.nodes.get(i)?.handle.as_ref()?;
+        Some((h.admin_addr?, h.token.clone()))
     }
 
     /// Where the demo keeps its stores.
@@ -255,13 +300,15 @@ impl Demo {
         let n = &self.nodes[i];
         let mut settings = n.settings.clone();
         settings.clock_skew_ms = if n.skewed { 20_000 } else { 0 };
+        let key = n.key.clone();
         match node::start(settings, n.key.clone()).await {
             Ok(h) => {
                 self.nodes[i].handle = Some(h);
                 self.refresh_senders();
                 let (byz, slow) = (self.nodes[i].byzantine, self.nodes[i].slow);
                 if byz.is_some() {
-                    self.send(i, NodeCommand::SetByzantine(byz)).await;
+                    self.send(i, NodeCommand::SetOutbound(byzantine(byz, &key)))
+                        .await;
                 }
                 if slow {
                     self.send(i, NodeCommand::SetInboundDelay(self.slow_delay()))
@@ -348,7 +395,9 @@ impl Trouble for Demo {
                     Some(Behaviour::Silent) => None,
                 };
                 self.nodes[i].byzantine = next;
-                self.send(i, NodeCommand::SetByzantine(next)).await;
+                let key = self.nodes[i].key.clone();
+                self.send(i, NodeCommand::SetOutbound(byzantine(next, &key)))
+                    .await;
                 format!(
                     "{} is now {}",
                     self.nodes[i].name,
@@ -443,7 +492,7 @@ fn behaviour_name(b: Behaviour) -> &'static str {
 /// Submits a few random transactions to a random running node every so often.
 async fn trickle(senders: Arc<Mutex<Vec<Option<mpsc::Sender<NodeCommand>>>>>, every: Duration) {
     let seed = std::process::id() as u64 ^ 0xc0ffee;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut counter = 0u64;
     loop {
         let jitter = rng.random_range(0.5..1.5);
@@ -457,13 +506,24 @@ async fn trickle(senders: Arc<Mutex<Vec<Option<mpsc::Sender<NodeCommand>>>>>, ev
         }
         let to = &live[rng.random_range(0..live.len())];
         let n = rng.random_range(1..=3);
-        let txs: Vec<Tx> = (0..n)
-            .filter_map(|_| {
+        let txs: Vec<Payload> = (0..n)
+            .map(|_| {
                 counter += 1;
                 let amount: u32 = rng.random_range(1..10_000);
-                Tx::new(format!("pay-{counter} amount={amount}")).ok()
+                Payload::from(format!("pay-{counter} amount={amount}").as_str())
             })
             .collect();
-        let _ = to.send(NodeCommand::Engine(Command::Submit(txs))).await;
+        // Admitted like any submission; the answer is not needed (a full pool is reported in
+        // the node's status and log).
+        let (tx, _answer) = tokio::sync::oneshot::channel();
+        let _ = to
+            .send(NodeCommand::Api(
+                Envelope {
+                    id: None,
+                    request: Request::Submit { txs },
+                },
+                tx,
+            ))
+            .await;
     }
 }

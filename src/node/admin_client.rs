@@ -1,5 +1,6 @@
-//! A minimal HTTP/1.1 client for the admin endpoint (`cpeers status`, `cpeers submit`, tests),
-//! so talking to a local node needs no HTTP library.
+//! A minimal blocking HTTP/1.1 client for the admin endpoint (`cpeers status`, `cpeers submit`,
+//! tests and benchmarks): one request per connection on loopback, so one-shot commands need no
+//! async runtime. (The dashboard uses the WebSocket stream instead.)
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -38,13 +39,27 @@ pub fn call(
     path: &str,
     body: Option<&str>,
 ) -> Result<String, ClientError> {
+    call_with_token(addr, method, path, body, None)
+}
+
+/// [`call`] with `Authorization: Bearer <token>` (state-changing requests need it).
+pub fn call_with_token(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    token: Option<&crate::admin_token::AdminToken>,
+) -> Result<String, ClientError> {
     let io = |source| ClientError::Io { addr, source };
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(3)).map_err(io)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(io)?;
     let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {}\r\n", t.as_str()))
+        .unwrap_or_default();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).map_err(io)?;

@@ -5,9 +5,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use serde::Serialize;
-
 use crate::consensus::TxId;
+pub use crate::contract::{Latency, Summary};
 
 /// Recent samples (ms).
 #[derive(Debug, Clone)]
@@ -15,19 +14,6 @@ pub struct Samples {
     ring: VecDeque<f64>,
     cap: usize,
     total: u64,
-}
-
-/// Percentiles of recent samples.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
-pub struct Summary {
-    /// Samples ever taken.
-    pub count: u64,
-    /// Median of the recent ones (ms).
-    pub p50_ms: f64,
-    /// 99th percentile (ms).
-    pub p99_ms: f64,
-    /// Largest recent (ms).
-    pub max_ms: f64,
 }
 
 impl Samples {
@@ -64,16 +50,6 @@ impl Samples {
             max_ms: v[v.len() - 1],
         }
     }
-}
-
-/// Both measurements, as the snapshot shows them.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
-pub struct Latency {
-    /// Submitted here until fully validated here.
-    pub submit_to_validated: Summary,
-    /// Peers' first proposals of a round: our receive time minus their close time (their clock
-    /// at sending). Meaningful only when clocks are synchronised (one machine, or NTP).
-    pub proposal_propagation: Summary,
 }
 
 /// Most submissions tracked at once.

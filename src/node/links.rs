@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, PeerId};
 
-use super::events::PeerLink;
 use crate::consensus::NodeId;
+use crate::contract::PeerLink;
 use crate::net::identity::node_id_of;
 use crate::net::topics::TopicKind;
 
@@ -63,6 +63,13 @@ impl Links {
                 r.addrs.remove(0);
             }
         }
+    }
+
+    /// The addresses we know for `peer` (to dial it back at once, e.g. after unblocking it).
+    pub fn addresses(&self, peer: &PeerId) -> Vec<Multiaddr> {
+        self.redial
+            .get(peer)
+            .map_or_else(Vec::new, |r| r.addrs.clone())
     }
 
     /// A connection opened. Returns true for the first connection to this peer.

@@ -1,5 +1,5 @@
-//! The Prometheus endpoint: `GET /metrics` in the text exposition format 0.0.4, served by a
-//! small HTTP server on its own thread (like [`super::admin`]).
+//! The Prometheus exposition: `GET /metrics` in the text format 0.0.4, served by the admin API
+//! ([`super::api`]) on the admin address and, with `--metrics`, on an address of its own.
 //!
 //! Scraping never waits on the consensus task. Gauges and counters are read from the latest
 //! [`NodeSnapshot`] on the watch channel; the two histograms that need every event (ledger
@@ -14,19 +14,15 @@
 //! non-loopback one is logged as a warning.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use libp2p::metrics::{Metrics, Recorder};
 use libp2p::swarm::SwarmEvent;
 use prometheus_client::registry::Registry;
-use tiny_http::{Header, Method, Response, Server};
-use tokio::sync::watch;
 
-use super::events::{NodeEvent, NodeSnapshot};
 use crate::consensus::engine::{Mode, Phase};
+use crate::contract::{NodeEvent, NodeSnapshot};
 use crate::net::behaviour::BehaviourEvent;
 
 /// `Content-Type` of the 0.0.4 text format.
@@ -110,8 +106,8 @@ impl EventMetrics {
     pub fn on_event(&mut self, e: &NodeEvent, at: Instant) {
         match e {
             NodeEvent::LedgerAccepted(a) => self.round_time.observe(a.round_ms as f64 / 1000.0),
-            NodeEvent::LedgerValidated(l) => {
-                let seq = l.seq();
+            NodeEvent::LedgerValidated { ledger: l } => {
+                let seq = l.seq;
                 match self.last_validated {
                     // A ledger validated again after a switch is not a new interval.
                     Some((last, _)) if seq <= last => {}
@@ -184,92 +180,11 @@ impl MetricsHook {
     pub fn node_event(&self, e: &NodeEvent) {
         if matches!(
             e,
-            NodeEvent::LedgerAccepted(_) | NodeEvent::LedgerValidated(_)
+            NodeEvent::LedgerAccepted(_) | NodeEvent::LedgerValidated { .. }
         ) {
             lock(&self.events).on_event(e, Instant::now());
         }
     }
-}
-
-/// A running metrics server.
-pub struct MetricsServer {
-    server: Arc<Server>,
-    thread: Option<JoinHandle<()>>,
-    addr: SocketAddr,
-}
-
-impl MetricsServer {
-    /// The bound address (the port is real even when 0 was asked for).
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-}
-
-impl Drop for MetricsServer {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Why the metrics server did not start.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot serve metrics on {addr}: {reason}")]
-pub struct MetricsError {
-    addr: SocketAddr,
-    reason: String,
-}
-
-/// Starts serving `GET /metrics` on `addr`.
-pub fn serve(
-    addr: SocketAddr,
-    snapshot: watch::Receiver<Arc<NodeSnapshot>>,
-    state: MetricsState,
-) -> Result<MetricsServer, MetricsError> {
-    let fail = |reason: String| MetricsError { addr, reason };
-    let server = Server::http(addr).map_err(|e| fail(e.to_string()))?;
-    let bound = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| fail("not an IP listener".into()))?;
-    let server = Arc::new(server);
-    let s = server.clone();
-    let thread = std::thread::Builder::new()
-        .name("cpeers-metrics".into())
-        .spawn(move || {
-            for req in s.incoming_requests() {
-                let path = req.url().split('?').next().unwrap_or("").to_string();
-                let (code, ctype, body) = match (req.method(), path.as_str()) {
-                    (Method::Get, "/metrics") => {
-                        let snap = snapshot.borrow().clone();
-                        (200, CONTENT_TYPE, state.render(&snap))
-                    }
-                    (Method::Get, "/") => (
-                        200,
-                        "text/plain; charset=utf-8",
-                        "cpeers metrics: GET /metrics\n".to_string(),
-                    ),
-                    _ => (
-                        404,
-                        "text/plain; charset=utf-8",
-                        "no such endpoint (GET /metrics)\n".to_string(),
-                    ),
-                };
-                let mut resp = Response::from_string(body).with_status_code(code);
-                if let Ok(h) = Header::from_bytes("Content-Type", ctype) {
-                    resp = resp.with_header(h);
-                }
-                let _ = req.respond(resp);
-            }
-        })
-        .map_err(|e| fail(e.to_string()))?;
-    Ok(MetricsServer {
-        server,
-        thread: Some(thread),
-        addr: bound,
-    })
 }
 
 impl MetricsState {
@@ -569,7 +484,7 @@ pub fn render_node(snap: &NodeSnapshot, events: &EventMetrics, now_ms: i64) -> S
         for (kind, n) in map {
             w.sample(
                 "cpeers_traffic_messages_total",
-                &[("direction", dir), ("kind", kind)],
+                &[("direction", dir), ("kind", kind.as_ref())],
                 *n as f64,
             );
         }
@@ -583,7 +498,7 @@ pub fn render_node(snap: &NodeSnapshot, events: &EventMetrics, now_ms: i64) -> S
         for (kind, n) in map {
             w.sample(
                 "cpeers_traffic_bytes_total",
-                &[("direction", dir), ("kind", kind)],
+                &[("direction", dir), ("kind", kind.as_ref())],
                 *n as f64,
             );
         }
@@ -639,7 +554,11 @@ pub fn render_node(snap: &NodeSnapshot, events: &EventMetrics, now_ms: i64) -> S
         "Entries in the node's bounded in-memory collections, by collection.",
     );
     for h in &snap.held {
-        w.sample("cpeers_held_items", &[("what", h.what)], h.items as f64);
+        w.sample(
+            "cpeers_held_items",
+            &[("what", h.what.as_ref())],
+            h.items as f64,
+        );
     }
     w.family(
         "cpeers_held_items_cap",
@@ -648,7 +567,11 @@ pub fn render_node(snap: &NodeSnapshot, events: &EventMetrics, now_ms: i64) -> S
     );
     for h in &snap.held {
         if let Some(cap) = h.cap {
-            w.sample("cpeers_held_items_cap", &[("what", h.what)], cap as f64);
+            w.sample(
+                "cpeers_held_items_cap",
+                &[("what", h.what.as_ref())],
+                cap as f64,
+            );
         }
     }
     if let Some(mib) = snap.rss_mib {
@@ -691,6 +614,85 @@ pub fn render_node(snap: &NodeSnapshot, events: &EventMetrics, now_ms: i64) -> S
         "counter",
         "Forks detected among fully validated ledgers.",
         e.forks_detected as f64,
+    );
+
+    let sub = &snap.submissions;
+    w.family(
+        "cpeers_submissions_total",
+        "counter",
+        "Transactions submitted to this node, by outcome (accepted, known, refused, validated, dropped).",
+    );
+    w.sample(
+        "cpeers_submissions_total",
+        &[("outcome", "accepted")],
+        sub.accepted as f64,
+    );
+    w.sample(
+        "cpeers_submissions_total",
+        &[("outcome", "known")],
+        sub.known as f64,
+    );
+    w.sample(
+        "cpeers_submissions_total",
+        &[("outcome", "validated")],
+        sub.validated as f64,
+    );
+    w.family(
+        "cpeers_submissions_refused_total",
+        "counter",
+        "Submitted transactions refused at admission, by reason (pool_full, invalid).",
+    );
+    for (why, n) in &sub.refused {
+        w.sample(
+            "cpeers_submissions_refused_total",
+            &[("reason", why)],
+            *n as f64,
+        );
+    }
+    w.family(
+        "cpeers_submissions_dropped_total",
+        "counter",
+        "Accepted submissions dropped before a fully validated ledger held them, by reason.",
+    );
+    for (why, n) in &sub.dropped {
+        w.sample(
+            "cpeers_submissions_dropped_total",
+            &[("reason", why)],
+            *n as f64,
+        );
+    }
+    w.single(
+        "cpeers_submissions_outstanding",
+        "gauge",
+        "Accepted submissions waiting for a fully validated ledger.",
+        sub.outstanding as f64,
+    );
+    let api = &snap.api;
+    w.single(
+        "cpeers_api_subscribers",
+        "gauge",
+        "Dashboards and scripts subscribed to the stream.",
+        api.subscribers as f64,
+    );
+    w.family(
+        "cpeers_api_events_total",
+        "counter",
+        "Admin API events: subscriptions opened, resyncs of lagging subscribers, subscribers dropped as too slow, 401 and 400 answers.",
+    );
+    for (what, n) in [
+        ("subscription", api.subscriptions),
+        ("resync", api.resyncs),
+        ("dropped_slow", api.dropped_slow),
+        ("unauthorized", api.unauthorized),
+        ("bad_request", api.bad_requests),
+    ] {
+        w.sample("cpeers_api_events_total", &[("event", what)], n as f64);
+    }
+    w.single(
+        "cpeers_api_stream_bytes_total",
+        "counter",
+        "Bytes sent on the stream to all subscribers.",
+        api.bytes_sent as f64,
     );
 
     // Latency (from rings of recent samples: quantiles 0.5, 0.99 and 1 = max).
@@ -844,7 +846,12 @@ mod tests {
         let genesis = Ledger::genesis(&ConsensusParams::default());
         let one = Ledger::next(&genesis, Arc::new(TxSet::new([])), Time(1000), true, 1000);
         let two = Ledger::next(&one, Arc::new(TxSet::new([])), Time(2000), true, 1000);
-        let l = |x: &Ledger| NodeEvent::LedgerValidated(Arc::new(x.clone()));
+        let l = |x: &Ledger| {
+            crate::contract::build::output_event(
+                &crate::consensus::engine::Output::LedgerFullyValidated(Arc::new(x.clone())),
+            )
+            .expect("an event")
+        };
         m.on_event(&l(&one), t0);
         m.on_event(&l(&two), t0 + std::time::Duration::from_millis(1500));
         m.on_event(&l(&two), t0 + std::time::Duration::from_millis(1600));

@@ -2,16 +2,16 @@
 //! persisted in redb.
 //!
 //! [`start`] opens the store (resuming from the last fully validated ledger), builds the swarm,
-//! listens, dials the bootstrap peers and spawns the node task. The returned [`NodeHandle`]
-//! sends [`NodeCommand`]s and offers a stream of [`NodeEvent`]s and the latest
-//! [`NodeSnapshot`]. Consensus starts once enough trusted peers are subscribed (publishing
-//! before anyone subscribed would only fail) or after a timeout.
+//! listens, dials the bootstrap peers, starts the admin API ([`api`]) and spawns the node task.
+//! The returned [`NodeHandle`] sends [`NodeCommand`]s and offers the stream hub (numbered node
+//! events and status, the contract's types) and the latest status. Consensus starts once
+//! enough trusted peers are subscribed (publishing before anyone subscribed would only fail)
+//! or after a timeout.
 
-pub mod admin;
 pub mod admin_client;
+pub mod api;
 mod commands;
 pub mod endpoints;
-mod events;
 mod fetch;
 mod guard;
 pub mod latency;
@@ -29,17 +29,18 @@ use std::time::{Duration, Instant};
 
 use libp2p::{Multiaddr, PeerId};
 use thiserror::Error;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-pub use commands::{Inspect, InspectReply, NodeCommand};
-pub use events::{NodeEvent, NodeSnapshot, PeerLink, Traffic, ValidatedLedger};
+pub use commands::{NodeCommand, Outbound};
 
+use crate::admin_token::AdminToken;
 use crate::config::NodeConfig;
 use crate::consensus::engine::{EngineConfig, KEEP_LEDGERS, StartFrom};
 use crate::consensus::validations::quorum_for;
 use crate::consensus::{Engine, NodeId, NodeKey, Profile, Verifier};
+use crate::contract::{NodeSnapshot, Traffic};
 use crate::net::behaviour::{NetConfig, build_swarm};
 use crate::net::identity::libp2p_keypair;
 use crate::net::topics::Topics;
@@ -83,6 +84,8 @@ pub struct NodeSettings {
     pub clock_skew_ms: i64,
     /// Flight recording: the file and its rotation.
     pub record: Option<(PathBuf, crate::record::RecordOptions)>,
+    /// Most transactions pending at once (at most [`MAX_PENDING_TXS`]).
+    pub max_pending: usize,
 }
 
 impl NodeSettings {
@@ -104,6 +107,7 @@ impl NodeSettings {
             headless,
             clock_skew_ms: 0,
             record: None,
+            max_pending: c.max_pending_txs,
         }
     }
 }
@@ -127,10 +131,10 @@ pub enum NodeError {
     },
     /// The admin endpoint.
     #[error(transparent)]
-    Admin(#[from] admin::AdminError),
-    /// The metrics endpoint.
+    Admin(#[from] api::ApiError),
+    /// The admin token.
     #[error(transparent)]
-    Metrics(#[from] metrics::MetricsError),
+    Token(#[from] crate::admin_token::TokenError),
     /// The flight recording.
     #[error(transparent)]
     Record(#[from] crate::record::RecordError),
@@ -148,8 +152,8 @@ pub enum NodeError {
 pub struct NodeHandle {
     /// Send commands here.
     pub commands: mpsc::Sender<NodeCommand>,
-    /// Subscribe here for events.
-    pub events: broadcast::Sender<NodeEvent>,
+    /// Numbered node events and status updates (subscribe here, as the API does).
+    pub hub: Arc<api::hub::Hub>,
     /// The latest snapshot.
     pub snapshot: watch::Receiver<Arc<NodeSnapshot>>,
     /// Our libp2p id.
@@ -160,9 +164,10 @@ pub struct NodeHandle {
     pub admin_addr: Option<SocketAddr>,
     /// The metrics endpoint, when enabled.
     pub metrics_addr: Option<SocketAddr>,
+    /// The admin token (state-changing requests need it).
+    pub token: Option<AdminToken>,
     task: JoinHandle<()>,
-    _admin: Option<admin::AdminServer>,
-    _metrics: Option<metrics::MetricsServer>,
+    _api: Option<api::ApiServer>,
 }
 
 impl NodeHandle {
@@ -230,7 +235,7 @@ pub async fn start_with_metrics(
             network_id: settings.network_id,
             unl: unl.clone(),
             validating: settings.validator,
-            max_pending: MAX_PENDING_TXS,
+            max_pending: settings.max_pending.clamp(1, MAX_PENDING_TXS),
         },
         Some(key.clone()),
         from,
@@ -295,7 +300,6 @@ pub async fn start_with_metrics(
     }
 
     let (cmd_tx, cmd_rx) = mpsc::channel(1024);
-    let (ev_tx, _) = broadcast::channel(8192);
     let peer_id = *swarm.local_peer_id();
     let initial = Arc::new(NodeSnapshot {
         network_id: settings.network_id,
@@ -309,40 +313,62 @@ pub async fn start_with_metrics(
         recent_validated: vec![],
         latency: Default::default(),
         engine: engine.counters().clone(),
-        held: engine.held(),
+        held: engine.held().into_iter().map(Into::into).collect(),
         rss_mib: None,
+        submissions: Default::default(),
+        api: Default::default(),
     });
-    let (snap_tx, snap_rx) = watch::channel(initial);
-    let admin_server = match settings.admin {
-        Some(addr) => Some(admin::serve(
-            addr,
-            snap_rx.clone(),
-            cmd_tx.clone(),
-            store.clone(),
-        )?),
+    let (snap_tx, snap_rx) = watch::channel(initial.clone());
+    let hub = Arc::new(api::hub::Hub::new(initial));
+    let (metrics_hook, metrics_state) = metrics::new();
+    let retry_after_s = ((params.ledger_min_close_ms.max(params.ledger_granularity_ms) as u64) * 2)
+        .div_ceil(1000)
+        .max(1);
+    let token = match settings.admin {
+        Some(_) => {
+            // A small file read once at start.
+            let (token, created) = crate::admin_token::load_or_create(&settings.data_dir)?;
+            if created {
+                info!(path = %settings.data_dir.join(crate::admin_token::FILE_NAME).display(), "created the admin token");
+            }
+            Some(token)
+        }
         None => None,
     };
-    let admin_addr = admin_server.as_ref().map(|a| a.addr());
-    if let Some(a) = admin_addr {
-        info!(%a, "admin endpoint");
-    }
-    let (metrics_hook, metrics_server) = match metrics {
-        Some(addr) => {
-            let (hook, state) = metrics::new();
-            let server = metrics::serve(addr, snap_rx.clone(), state)?;
-            info!(addr = %server.addr(), "metrics endpoint (GET /metrics)");
-            if crate::config::metrics_exposed(server.addr()) {
-                warn!(
-                    addr = %server.addr(),
-                    "the metrics endpoint is reachable from the network: anyone who can connect \
-                     sees this node's peers and traffic (bind it to 127.0.0.1 or firewall it)"
-                );
-            }
-            (Some(hook), Some(server))
+    let api_server = if settings.admin.is_some() || metrics.is_some() {
+        let server = api::serve(
+            settings.admin,
+            metrics,
+            api::ApiParts {
+                hub: hub.clone(),
+                snapshot: snap_rx.clone(),
+                commands: cmd_tx.clone(),
+                store: store.clone(),
+                token: token.clone(),
+                metrics: metrics_state.clone(),
+                retry_after_s,
+            },
+        )
+        .await?;
+        if let Some(a) = server.addr() {
+            info!(addr = %a, "admin endpoint (GET /status, /subscribe, /metrics)");
         }
-        None => (None, None),
+        Some(server)
+    } else {
+        None
     };
-    let metrics_addr = metrics_server.as_ref().map(|m| m.addr());
+    let admin_addr = api_server.as_ref().and_then(|a| a.addr());
+    let metrics_addr = api_server.as_ref().and_then(|a| a.metrics_addr());
+    if let Some(m) = metrics_addr {
+        info!(addr = %m, "metrics endpoint (GET /metrics)");
+        if crate::config::metrics_exposed(m) {
+            warn!(
+                addr = %m,
+                "the metrics endpoint is reachable from the network: anyone who can connect \
+                 sees this node's peers and traffic (bind it to 127.0.0.1 or firewall it)"
+            );
+        }
+    }
     let endpoints = Endpoints {
         peer_id: peer_id.to_string(),
         public_key: key.id().to_hex(),
@@ -371,7 +397,8 @@ pub async fn start_with_metrics(
         links,
         fetcher: Default::default(),
         commands: cmd_rx,
-        events: ev_tx.clone(),
+        hub: hub.clone(),
+        batcher: Default::default(),
         snapshot: snap_tx,
         endpoints,
         granularity: Duration::from_millis(params.ledger_granularity_ms as u64),
@@ -389,32 +416,29 @@ pub async fn start_with_metrics(
         listen: vec![],
         validation_blocked: false,
         latency: Default::default(),
-        byzantine: None,
-        byzantine_rng: {
-            use rand::SeedableRng;
-            rand_chacha::ChaCha8Rng::from_seed(
-                crate::consensus::Hash256::of(&[b"byz", &key.id().0]).0,
-            )
-        },
+        outbound: None,
         inbound_delay: Duration::ZERO,
         held: VecDeque::new(),
         key: key.clone(),
         guard: Default::default(),
-        metrics: metrics_hook,
+        metrics: Some(metrics_hook),
         recorder,
         recorder_reported: false,
+        submissions: Default::default(),
+        outstanding: Default::default(),
+        outstanding_checked: Instant::now(),
     };
     let task = tokio::spawn(runtime.run());
     Ok(NodeHandle {
         commands: cmd_tx,
-        events: ev_tx,
+        hub,
         snapshot: snap_rx,
         peer_id,
         node_id: key.id(),
         admin_addr,
         metrics_addr,
+        token,
         task,
-        _admin: admin_server,
-        _metrics: metrics_server,
+        _api: api_server,
     })
 }

@@ -2,7 +2,7 @@
 //! events and operator commands become engine inputs; engine outputs become publishes, fetches
 //! and writes. Nothing else touches the engine, so it needs no lock.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,16 +12,24 @@ use libp2p::request_response::{self, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::{Multiaddr, PeerId, Swarm, identify, mdns, ping};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
-use super::commands::{Inspect, InspectReply, NodeCommand};
+use super::api::hub::Hub;
+use super::commands::{NodeCommand, Outbound};
 use super::endpoints::Endpoints;
-use super::events::{NodeEvent, NodeSnapshot, Traffic, ValidatedLedger};
 use super::fetch::{FetchKey, Fetcher};
 use super::links::Links;
-use crate::consensus::engine::{Held, Message, Output};
-use crate::consensus::{Engine, Input, Ledger, NodeId, Refusal, Time, TxSet, Verdict, Verifier};
+use crate::consensus::engine::{Message, Output};
+use crate::consensus::{
+    Command, Engine, Input, Ledger, NodeId, Refusal, Time, Tx, TxId, TxSet, Verdict, Verifier,
+};
+use crate::contract::build::{self, Batcher};
+use crate::contract::snapshot::bump;
+use crate::contract::{
+    Admission, Answer, Envelope, Held, NodeEvent, NodeSnapshot, Payload, RefusedTx, Reply,
+    Request as ApiRequest, Submissions, Traffic, ValidatedLedger,
+};
 use crate::net::behaviour::{Behaviour, BehaviourEvent};
 use crate::net::identity::{node_id_of, peer_id_of};
 use crate::net::sync_codec::Decoded;
@@ -47,7 +55,8 @@ pub(super) struct Runtime {
     pub(super) links: Links,
     pub(super) fetcher: Fetcher,
     pub(super) commands: mpsc::Receiver<NodeCommand>,
-    pub(super) events: broadcast::Sender<NodeEvent>,
+    pub(super) hub: Arc<Hub>,
+    pub(super) batcher: Batcher,
     pub(super) snapshot: watch::Sender<Arc<NodeSnapshot>>,
     pub(super) endpoints: Endpoints,
     pub(super) granularity: Duration,
@@ -65,8 +74,7 @@ pub(super) struct Runtime {
     pub(super) listen: Vec<Multiaddr>,
     pub(super) validation_blocked: bool,
     pub(super) latency: super::latency::LatencyTracker,
-    pub(super) byzantine: Option<crate::sim::scenario::Behaviour>,
-    pub(super) byzantine_rng: rand_chacha::ChaCha8Rng,
+    pub(super) outbound: Option<Box<dyn Outbound>>,
     pub(super) inbound_delay: Duration,
     pub(super) held: VecDeque<(Instant, PeerId, gossipsub::MessageId, gossipsub::Message)>,
     pub(super) key: crate::consensus::NodeKey,
@@ -77,6 +85,13 @@ pub(super) struct Runtime {
     pub(super) recorder: Option<crate::record::Recorder>,
     /// Whether a recorder failure was reported to the operator.
     pub(super) recorder_reported: bool,
+    /// What became of transactions submitted here.
+    pub(super) submissions: Submissions,
+    /// Submitted here, accepted, not yet fully validated (all of them are in the pending pool,
+    /// so this is bounded by its capacity).
+    pub(super) outstanding: HashSet<TxId>,
+    /// When `outstanding` was last checked against the pending pool.
+    pub(super) outstanding_checked: Instant,
 }
 
 fn acceptance(v: Verdict) -> MessageAcceptance {
@@ -101,12 +116,26 @@ impl Runtime {
         wall_time(self.clock_skew_ms)
     }
 
-    fn event(&self, e: NodeEvent) {
+    /// Reports a node event (per-transaction engine events are held until the engine step
+    /// ends, then sent as one batch).
+    fn event(&mut self, e: NodeEvent) {
+        for e in self.batcher.push(e) {
+            self.emit(e);
+        }
+    }
+
+    /// Ends an engine step: sends the batched events.
+    fn flush_events(&mut self) {
+        for e in self.batcher.flush() {
+            self.emit(e);
+        }
+    }
+
+    fn emit(&self, e: NodeEvent) {
         if let Some(m) = &self.metrics {
             m.node_event(&e); // ledger interval and round time histograms
         }
-        // No receiver is fine: nobody is watching.
-        let _ = self.events.send(e);
+        self.hub.event(self.now(), e);
     }
 
     /// Runs until shutdown.
@@ -123,6 +152,8 @@ impl Runtime {
                 _ = snap.tick() => {
                     if self.dirty {
                         self.publish_snapshot();
+                    } else {
+                        self.hub.flush_status();
                     }
                 }
                 _ = held.tick(), if !self.held.is_empty() => self.release_held(),
@@ -135,6 +166,17 @@ impl Runtime {
         }
         info!("node stopping");
         self.flush_recorder();
+        if !self.outstanding.is_empty() {
+            // They were relayed to our peers, which keep proposing them; this node no longer
+            // does, so say so rather than let them vanish.
+            let n = self.outstanding.len() as u64;
+            self.outstanding.clear();
+            self.dropped(
+                n,
+                "node_stopped",
+                "the node stopped before they validated (peers that got them keep proposing them)",
+            );
+        }
         self.publish_snapshot();
     }
 
@@ -143,8 +185,15 @@ impl Runtime {
         if let Some(r) = self.recorder.as_mut() {
             r.input(now, &input);
         }
+        // Inputs that show as events (proposals, validations) are reported with the verdict.
+        let shown =
+            matches!(input, Input::Proposal(_) | Input::Validation(_)).then(|| input.clone());
         let v = self.engine.handle(now, input);
         self.drain();
+        if let Some(e) = shown.and_then(|i| build::input_event(&i, v, now)) {
+            self.event(e);
+        }
+        self.flush_events();
         if let Some(r) = self.recorder.as_mut() {
             r.verdict(v);
             if r.wants_rotation() {
@@ -186,6 +235,7 @@ impl Runtime {
         self.handle(Input::Tick);
         self.flush_recorder();
         self.retry_publishes();
+        self.check_outstanding();
         for (peer, addrs) in self.links.due_redials(Instant::now()) {
             let opts = DialOpts::peer_id(peer)
                 .addresses(addrs)
@@ -199,17 +249,9 @@ impl Runtime {
 
     fn on_command(&mut self, c: NodeCommand) {
         match c {
-            NodeCommand::Engine(cmd) => {
-                if let crate::consensus::Command::Submit(txs) = &cmd {
-                    let at = Instant::now();
-                    for t in txs {
-                        self.latency.submitted(t.id(), at);
-                    }
-                }
-                let v = self.handle(Input::Command(cmd));
-                if let Verdict::Refused(why) = v {
-                    debug!("command refused: {why}");
-                }
+            NodeCommand::Api(envelope, reply) => {
+                let answer = self.request(envelope);
+                let _ = reply.send(answer);
             }
             NodeCommand::Dial(addr) => {
                 if let Err(e) = self.swarm.dial(addr.clone()) {
@@ -217,37 +259,20 @@ impl Runtime {
                 }
             }
             NodeCommand::Block { peer, blocked } => {
-                let b = &mut self.swarm.behaviour_mut().blocked;
-                if blocked {
-                    b.block_peer(peer);
-                } else {
-                    b.unblock_peer(peer);
-                }
-            }
-            NodeCommand::Inspect(q, reply) => {
-                let answer = match q {
-                    Inspect::Dispute(tx) => {
-                        InspectReply::Dispute(self.engine.dispute_detail(&tx).map(Box::new))
-                    }
-                    Inspect::Peer(n) => {
-                        InspectReply::Peer(self.engine.peer_detail(&n).map(Box::new))
-                    }
-                    Inspect::Composer => {
-                        InspectReply::Composer(Box::new(self.engine.composer_seed()))
-                    }
-                };
-                let _ = reply.send(answer);
+                let said = self.block(peer, blocked);
+                self.warn(said);
             }
             NodeCommand::SetClockSkew(ms) => {
                 self.clock_skew_ms = ms;
                 self.warn(format!("clock skewed by {ms} ms"));
             }
-            NodeCommand::SetByzantine(b) => {
-                self.byzantine = b;
-                self.warn(match b {
-                    Some(b) => format!("now byzantine: {b:?}"),
+            NodeCommand::SetOutbound(o) => {
+                let said = match &o {
+                    Some(o) => format!("now byzantine: {}", o.describe()),
                     None => "honest again".to_string(),
-                });
+                };
+                self.outbound = o;
+                self.warn(said);
             }
             NodeCommand::SetInboundDelay(d) => {
                 self.inbound_delay = d;
@@ -257,14 +282,216 @@ impl Runtime {
         }
     }
 
-    fn warn(&self, msg: String) {
+    /// Blocks a peer (its connections close and it cannot reconnect) or allows it again and
+    /// dials it back at the addresses we know for it; says what it did.
+    fn block(&mut self, peer: PeerId, blocked: bool) -> String {
+        let b = &mut self.swarm.behaviour_mut().blocked;
+        if blocked {
+            b.block_peer(peer);
+            return format!("blocked peer {peer}");
+        }
+        b.unblock_peer(peer);
+        let addrs = self.links.addresses(&peer);
+        let n = addrs.len();
+        if n > 0 {
+            let opts = DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                self.warn(format!("cannot dial {peer}: {e}"));
+            }
+        }
+        format!("allowed peer {peer} again ({n} known address(es) dialled)")
+    }
+
+    /// Carries out one API request (the token was checked by the API).
+    fn request(&mut self, e: Envelope) -> Reply {
+        let id = e.id;
+        match e.request {
+            ApiRequest::Submit { txs } => Reply::ok(id, Answer::Admission(self.admit(txs))),
+            ApiRequest::Propose { txs, close_time } => {
+                let mut set = Vec::with_capacity(txs.len());
+                for (i, p) in txs.into_iter().enumerate() {
+                    match Tx::new(p.0) {
+                        Ok(t) => set.push(t),
+                        Err(e) => return Reply::error(id, 400, format!("txs[{i}]: {e}")),
+                    }
+                }
+                let n = set.len();
+                match self.handle(Input::Command(Command::InjectPosition {
+                    txs: set,
+                    close_time,
+                })) {
+                    Verdict::Accepted => Reply::ok(
+                        id,
+                        Answer::Done(format!("proposed a position of {n} transaction(s)")),
+                    ),
+                    Verdict::Refused(_) => Reply::error(
+                        id,
+                        409,
+                        "the node takes a position only while proposing in the establish phase; try again during establish",
+                    ),
+                }
+            }
+            ApiRequest::Vote { tx, vote } => {
+                match self.handle(Input::Command(Command::OverrideVote {
+                    tx,
+                    vote: vote.pinned(),
+                })) {
+                    Verdict::Accepted => Reply::ok(
+                        id,
+                        Answer::Done(match vote.pinned() {
+                            Some(true) => format!("pinned our vote on {} to YES", tx.short()),
+                            Some(false) => format!("pinned our vote on {} to NO", tx.short()),
+                            None => format!("released our vote on {}", tx.short()),
+                        }),
+                    ),
+                    Verdict::Refused(_) => Reply::error(
+                        id,
+                        409,
+                        format!("{} is not disputed in this round", tx.short()),
+                    ),
+                }
+            }
+            ApiRequest::Dispute { tx } => Reply::ok(
+                id,
+                Answer::Dispute(self.engine.dispute_detail(&tx).map(Box::new)),
+            ),
+            ApiRequest::Peer { node } => Reply::ok(
+                id,
+                Answer::Peer(self.engine.peer_detail(&node).map(Box::new)),
+            ),
+            ApiRequest::Composer {} => {
+                Reply::ok(id, Answer::Composer(Box::new(self.engine.composer_seed())))
+            }
+            ApiRequest::Block { peer, blocked } => match peer.parse::<PeerId>() {
+                Ok(p) => Reply::ok(id, Answer::Done(self.block(p, blocked))),
+                Err(e) => Reply::error(
+                    id,
+                    400,
+                    format!("peer {peer:?} is not a libp2p peer id: {e}"),
+                ),
+            },
+        }
+    }
+
+    /// Submit admission: each payload is accepted (room in the pending pool), known (already
+    /// pending or validated, or repeated in the batch) or refused with a reason. Only accepted
+    /// ones reach the engine, so the engine takes every one of them.
+    fn admit(&mut self, txs: Vec<Payload>) -> Admission {
+        let pool = self.engine.pending();
+        let mut room = pool.capacity().saturating_sub(pool.len());
+        let mut seen: HashSet<TxId> = HashSet::new();
+        let mut out = Admission::default();
+        let mut take = Vec::new();
+        for (index, p) in txs.into_iter().enumerate() {
+            let tx = match Tx::new(p.0) {
+                Ok(t) => t,
+                Err(e) => {
+                    out.refused.push(RefusedTx {
+                        index,
+                        reason: format!("invalid: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let id = tx.id();
+            if !seen.insert(id) || pool.contains(&id) || pool.was_validated(&id) {
+                out.known += 1;
+            } else if room == 0 {
+                out.refused.push(RefusedTx {
+                    index,
+                    reason: format!(
+                        "pool_full: {} transactions are pending, the most this node holds; retry after the next validated ledger",
+                        pool.capacity()
+                    ),
+                });
+                out.retry_after_s = Some(self.retry_after_s());
+            } else {
+                room -= 1;
+                take.push(tx);
+            }
+        }
+        out.accepted = take.len();
+        self.submissions.accepted += out.accepted as u64;
+        self.submissions.known += out.known as u64;
+        for r in &out.refused {
+            let why = r.reason.split(':').next().unwrap_or("refused").to_string();
+            *self.submissions.refused.entry(why).or_default() += 1;
+        }
+        if !take.is_empty() {
+            let at = Instant::now();
+            for t in &take {
+                self.latency.submitted(t.id(), at);
+                self.outstanding.insert(t.id());
+            }
+            let n = take.len();
+            if let Verdict::Refused(why) = self.handle(Input::Command(Command::Submit(take))) {
+                // Cannot happen (room and novelty were checked above); if it ever does, the
+                // submitter was told "accepted", so it is reported, never silent.
+                self.check_outstanding();
+                self.warn(format!(
+                    "the engine refused {n} admitted transaction(s): {why}"
+                ));
+            }
+        }
+        out
+    }
+
+    /// Seconds a submitter should wait after a full pool: about one ledger.
+    fn retry_after_s(&self) -> u64 {
+        let p = self.engine.params();
+        ((p.ledger_min_close_ms.max(p.ledger_granularity_ms) as u64) * 2)
+            .div_ceil(1000)
+            .max(1)
+    }
+
+    /// Accepted submissions no longer pending and not validated were dropped: count and show
+    /// them (none are expected: the engine keeps pending transactions until they validate).
+    fn check_outstanding(&mut self) {
+        if self.outstanding.is_empty()
+            || self.outstanding_checked.elapsed() < Duration::from_secs(1)
+        {
+            return;
+        }
+        self.outstanding_checked = Instant::now();
+        let pool = self.engine.pending();
+        let before = self.outstanding.len();
+        self.outstanding
+            .retain(|id| pool.contains(id) && !pool.was_validated(id));
+        let gone = (before - self.outstanding.len()) as u64;
+        if gone > 0 {
+            self.dropped(
+                gone,
+                "left_pool",
+                "they left the pending pool without a fully validated ledger holding them",
+            );
+        }
+    }
+
+    fn dropped(&mut self, n: u64, code: &str, why: &str) {
+        *self
+            .submissions
+            .dropped
+            .entry(code.to_string())
+            .or_default() += n;
+        self.warn(format!("{n} accepted transaction(s) dropped: {why}"));
+        self.event(NodeEvent::TxsDropped {
+            count: n,
+            reason: format!("{code}: {why}"),
+        });
+        self.dirty = true;
+    }
+
+    fn warn(&mut self, msg: String) {
         warn!("{msg}");
         if self.headless {
             // Headless operators watch the terminal, not the log file.
             use std::io::Write as _;
             let _ = writeln!(std::io::stderr().lock(), "warning: {msg}");
         }
-        self.event(NodeEvent::Warning(msg));
+        self.event(NodeEvent::warning(msg));
     }
 
     // ---- engine outputs ------------------------------------------------------------------
@@ -278,11 +505,11 @@ impl Runtime {
             if !matches!(out, Output::LedgerFullyValidated(_)) && !validated.is_empty() {
                 self.commit_validated(std::mem::take(&mut validated));
             }
-            match out {
+            match &out {
                 Output::Broadcast(Message::Validation(_)) if self.validation_blocked => {
                     // Never sign what we could not record: a restart might sign it again.
                 }
-                Output::Broadcast(msg) => self.broadcast(msg),
+                Output::Broadcast(msg) => self.broadcast(msg.clone()),
                 Output::AcquireTxSet { id, from } => {
                     let mut candidates: Vec<PeerId> = from
                         .iter()
@@ -291,21 +518,22 @@ impl Runtime {
                         .collect();
                     candidates.extend(self.links.connected_peers());
                     if let Some((peer, req)) =
-                        self.fetcher.start(FetchKey::TxSet(id), 0, candidates)
+                        self.fetcher.start(FetchKey::TxSet(*id), 0, candidates)
                     {
-                        self.send_request(FetchKey::TxSet(id), peer, req);
+                        self.send_request(FetchKey::TxSet(*id), peer, req);
                     }
                 }
                 Output::AcquireLedger { hash, back_to } => {
                     let candidates = self.links.connected_peers();
                     if let Some((peer, req)) =
                         self.fetcher
-                            .start(FetchKey::Ledger(hash), back_to, candidates)
+                            .start(FetchKey::Ledger(*hash), *back_to, candidates)
                     {
-                        self.send_request(FetchKey::Ledger(hash), peer, req);
+                        self.send_request(FetchKey::Ledger(*hash), peer, req);
                     }
                 }
                 Output::PersistValidatedSeq(seq) => {
+                    let seq = *seq;
                     let store = self.store.clone();
                     let r = tokio::task::block_in_place(|| store.set_largest_validated_seq(seq));
                     if let Err(e) = r {
@@ -330,36 +558,34 @@ impl Runtime {
                             self.store.path().display()
                         ));
                     }
-                    self.event(NodeEvent::LedgerAccepted(a));
                 }
-                Output::LedgerFullyValidated(l) => validated.push(l),
+                Output::LedgerFullyValidated(l) => validated.push(l.clone()),
                 Output::LedgerSwitched { from, to } => {
                     info!(from = %from.short(), to = %to.hash().short(), seq = to.seq(), "switched ledger");
-                    self.event(NodeEvent::LedgerSwitched { from, to });
                 }
-                Output::PhaseChanged(p) => self.event(NodeEvent::Phase(p)),
-                Output::ModeChanged(m) => {
-                    info!(mode = m.name(), "mode changed");
-                    self.event(NodeEvent::Mode(m));
-                }
-                Output::Event(e) => {
-                    match &e {
-                        crate::consensus::engine::Event::UnlOverlap(c) if !c.safe => warn!(
-                            validator = %c.validator,
-                            overlap = c.overlap,
-                            ours = c.ours,
-                            needed = c.min_overlap,
-                            "UNL overlap below the fork-safety bound (Chase & MacBrough 2018, Theorem 8)"
-                        ),
-                        crate::consensus::engine::Event::ForkDetected { ours, theirs } => warn!(
-                            ours = %ours.short(),
-                            theirs = %theirs.short(),
-                            "fully validated ledgers forked"
-                        ),
-                        _ => {}
-                    }
-                    self.event(NodeEvent::Consensus(e))
-                }
+                Output::PhaseChanged(_) => {}
+                Output::ModeChanged(m) => info!(mode = m.name(), "mode changed"),
+                Output::Event(e) => match e {
+                    crate::consensus::engine::Event::UnlOverlap(c) if !c.safe => warn!(
+                        validator = %c.validator,
+                        overlap = c.overlap,
+                        ours = c.ours,
+                        needed = c.min_overlap,
+                        "UNL overlap below the fork-safety bound (Chase & MacBrough 2018, Theorem 8)"
+                    ),
+                    crate::consensus::engine::Event::ForkDetected { ours, theirs } => warn!(
+                        ours = %ours.short(),
+                        theirs = %theirs.short(),
+                        "fully validated ledgers forked"
+                    ),
+                    _ => {}
+                },
+            }
+            // Fully validated ledgers are reported once stored (commit_validated).
+            if !matches!(out, Output::LedgerFullyValidated(_))
+                && let Some(e) = build::output_event(&out)
+            {
+                self.event(e);
             }
         }
         if !validated.is_empty() {
@@ -406,23 +632,22 @@ impl Runtime {
             }
             info!(seq = l.seq(), hash = %l.hash().short(), txs = l.txs().len(), "ledger fully validated");
             ValidatedLedger::remember(&mut self.recent_validated, &l, now);
-            self.event(NodeEvent::LedgerValidated(l));
+            let ours = l
+                .txs()
+                .ids()
+                .filter(|id| self.outstanding.remove(id))
+                .count();
+            self.submissions.validated += ours as u64;
+            if let Some(e) = build::output_event(&Output::LedgerFullyValidated(l)) {
+                self.event(e);
+            }
         }
     }
 
     fn broadcast(&mut self, msg: Message) {
-        let msgs: Vec<Message> = match self.byzantine {
+        let msgs: Vec<Message> = match self.outbound.as_mut() {
             None => vec![msg],
-            Some(b) => crate::sim::byzantine::rewrite(
-                b,
-                &msg,
-                &self.key,
-                self.network_id,
-                &mut self.byzantine_rng,
-            )
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect(),
+            Some(o) => o.rewrite(&msg, &self.key, self.network_id),
         };
         for msg in msgs {
             self.broadcast_one(msg);
@@ -455,8 +680,8 @@ impl Runtime {
             .publish(topic, bytes.clone())
         {
             Ok(_) => {
-                *self.traffic.messages_out.entry(kind.name()).or_default() += 1;
-                *self.traffic.bytes_out.entry(kind.name()).or_default() += len;
+                bump(&mut self.traffic.messages_out, kind.name(), 1);
+                bump(&mut self.traffic.bytes_out, kind.name(), len);
             }
             Err(PublishError::Duplicate) => {}
             Err(e @ (PublishError::NoPeersSubscribedToTopic | PublishError::AllQueuesFull(_))) => {
@@ -491,7 +716,7 @@ impl Runtime {
 
     fn send_request(&mut self, key: FetchKey, peer: PeerId, req: Request) {
         let id = self.swarm.behaviour_mut().sync.send_request(&peer, Ok(req));
-        *self.traffic.messages_out.entry("request").or_default() += 1;
+        bump(&mut self.traffic.messages_out, "request", 1);
         self.fetcher.sent(id, key, peer);
     }
 
@@ -505,6 +730,7 @@ impl Runtime {
     fn publish_snapshot(&mut self) {
         self.dirty = false;
         let gossip = &self.swarm.behaviour().gossipsub;
+        self.submissions.outstanding = self.outstanding.len() as u64;
         let snap = NodeSnapshot {
             network_id: self.network_id,
             peer_id: self.swarm.local_peer_id().to_string(),
@@ -519,24 +745,35 @@ impl Runtime {
             engine: self.engine.counters().clone(),
             held: self.held_items(),
             rss_mib: super::process::memory_mib(None, "VmRSS"),
+            submissions: self.submissions.clone(),
+            api: self.hub.stats.read(),
         };
-        let _ = self.snapshot.send(Arc::new(snap));
+        let snap = Arc::new(snap);
+        let _ = self.snapshot.send(snap.clone());
+        self.hub.status(snap);
     }
 
     /// The engine's bounded collections and the node's own.
     fn held_items(&self) -> Vec<Held> {
-        let mut held = self.engine.held();
+        let mut held: Vec<Held> = self.engine.held().into_iter().map(Held::from).collect();
         held.push(Held {
-            what: "gossip_ids",
+            what: "gossip_ids".into(),
             items: self.guard.remembered(),
             cap: Some(super::guard::MAX_REMEMBERED),
-            rule: "message ids of the last 30 minutes, to refuse replays",
+            rule: "message ids of the last 30 minutes, to refuse replays".into(),
         });
         held.push(Held {
-            what: "submissions",
+            what: "submissions".into(),
             items: self.latency.tracked(),
             cap: Some(super::latency::MAX_TRACKED),
-            rule: "local submissions waiting to validate (timed for latency; 10 minutes at most)",
+            rule: "local submissions waiting to validate (timed for latency; 10 minutes at most)"
+                .into(),
+        });
+        held.push(Held {
+            what: "outstanding_submissions".into(),
+            items: self.outstanding.len(),
+            cap: Some(self.engine.pending().capacity()),
+            rule: "accepted submissions not yet validated (all in the pending pool)".into(),
         });
         held
     }
@@ -555,7 +792,9 @@ impl Runtime {
                 if let Err(e) = self.endpoints.write() {
                     self.warn(format!("cannot write endpoints file: {e}"));
                 }
-                self.event(NodeEvent::Listening(address));
+                self.event(NodeEvent::Listening {
+                    addr: address.to_string(),
+                });
             }
             SwarmEvent::ConnectionEstablished {
                 peer_id, endpoint, ..
@@ -573,9 +812,9 @@ impl Runtime {
                     let trusted = node.is_some_and(|n| unl.contains(&n));
                     info!(%peer_id, %addr, trusted, "peer connected");
                     self.event(NodeEvent::PeerConnected {
-                        peer: peer_id,
+                        peer: peer_id.to_string(),
                         node,
-                        addr,
+                        addr: addr.to_string(),
                         trusted,
                     });
                 }
@@ -585,7 +824,7 @@ impl Runtime {
                 if let Some(link) = self.links.disconnected(&peer_id) {
                     info!(%peer_id, "peer disconnected");
                     self.event(NodeEvent::PeerDisconnected {
-                        peer: peer_id,
+                        peer: peer_id.to_string(),
                         node: link.node,
                     });
                 }
@@ -614,7 +853,7 @@ impl Runtime {
                 Ok(rtt) => {
                     self.links.rtt(&peer, rtt);
                     self.event(NodeEvent::PeerLatency {
-                        peer,
+                        peer: peer.to_string(),
                         rtt_ms: rtt.as_secs_f64() * 1000.0,
                     });
                 }
@@ -687,7 +926,7 @@ impl Runtime {
                 self.traffic.slow_peer_reports += 1;
                 let failed = (failed_messages.priority + failed_messages.non_priority) as u64;
                 self.event(NodeEvent::SlowPeer {
-                    peer: peer_id,
+                    peer: peer_id.to_string(),
                     failed,
                 });
                 if self.links.slow(peer_id, Instant::now()) {
@@ -755,9 +994,9 @@ impl Runtime {
     ) {
         *self.traffic.rejected.entry(why).or_default() += 1;
         self.event(NodeEvent::Rejected {
-            peer,
+            peer: peer.map(|p| p.to_string()),
             from,
-            channel,
+            channel: channel.to_string(),
             reason: why,
         });
     }
@@ -765,8 +1004,8 @@ impl Runtime {
     /// Decodes, verifies and hands one gossip message to the engine; says whether gossipsub
     /// should forward it (accept), drop it (ignore) or drop it and penalise the sender (reject).
     fn take_gossip(&mut self, kind: TopicKind, source: PeerId, data: &[u8]) -> MessageAcceptance {
-        *self.traffic.messages_in.entry(kind.name()).or_default() += 1;
-        *self.traffic.bytes_in.entry(kind.name()).or_default() += data.len() as u64;
+        bump(&mut self.traffic.messages_in, kind.name(), 1);
+        bump(&mut self.traffic.bytes_in, kind.name(), data.len() as u64);
         let decoded = match wire::decode_gossip(data) {
             Ok(g) => g,
             Err(e) => {
@@ -803,15 +1042,6 @@ impl Runtime {
                         if let Verdict::Refused(why) = verdict {
                             *self.traffic.rejected.entry(why).or_default() += 1;
                         }
-                        self.event(NodeEvent::Proposal {
-                            from: p.node,
-                            seq: p.seq,
-                            prev_ledger: p.prev_ledger,
-                            position: p.position,
-                            close_time: p.close_time,
-                            verdict,
-                            at: now,
-                        });
                         acceptance(verdict)
                     }
                 }
@@ -829,18 +1059,10 @@ impl Runtime {
                         MessageAcceptance::Reject
                     }
                     Ok(v) => {
-                        let val = v.validation().clone();
                         let verdict = self.handle(Input::Validation(v));
                         if let Verdict::Refused(why) = verdict {
                             *self.traffic.rejected.entry(why).or_default() += 1;
                         }
-                        self.event(NodeEvent::Validation {
-                            from: val.node,
-                            seq: val.seq,
-                            ledger: val.ledger,
-                            verdict,
-                            at: now,
-                        });
                         acceptance(verdict)
                     }
                 }
@@ -893,7 +1115,7 @@ impl Runtime {
                     let Some((key, from)) = self.fetcher.answered(&request_id) else {
                         return;
                     };
-                    *self.traffic.messages_in.entry("response").or_default() += 1;
+                    bump(&mut self.traffic.messages_in, "response", 1);
                     if self.take_response(key, from, response) {
                         self.traffic.fetches_ok += 1;
                         self.fetcher.finish(&key);
@@ -965,7 +1187,7 @@ impl Runtime {
         request: Decoded<Request>,
         channel: ResponseChannel<Decoded<Response>>,
     ) {
-        *self.traffic.messages_in.entry("request").or_default() += 1;
+        bump(&mut self.traffic.messages_in, "request", 1);
         let now = Instant::now();
         let budget = self.request_budget.entry(peer).or_insert((now, 0));
         if now.duration_since(budget.0) >= Duration::from_secs(1) {
@@ -1019,7 +1241,7 @@ impl Runtime {
             }
         };
         self.traffic.requests_served += 1;
-        *self.traffic.messages_out.entry("response").or_default() += 1;
+        bump(&mut self.traffic.messages_out, "response", 1);
         let _ = self
             .swarm
             .behaviour_mut()

@@ -263,6 +263,44 @@ pub fn render(status: &Value) -> String {
             .map_or(String::new(), |m| format!("{m:.1} MiB; "));
         let _ = writeln!(o, "{:<11}{rss}{}", "memory", items.join(", "));
     }
+    let sub = &status["submissions"];
+    if sub.is_object()
+        && sub["accepted"].as_u64().unwrap_or(0) + sub["known"].as_u64().unwrap_or(0) > 0
+        || !pairs(&sub["refused"]).is_empty()
+    {
+        let mut line = format!(
+            "accepted {}  known {}  validated {}  outstanding {}",
+            num(&sub["accepted"]),
+            num(&sub["known"]),
+            num(&sub["validated"]),
+            num(&sub["outstanding"])
+        );
+        let refused = pairs(&sub["refused"]);
+        if !refused.is_empty() {
+            line.push_str(&format!("  refused {refused}"));
+        }
+        let dropped = pairs(&sub["dropped"]);
+        if !dropped.is_empty() {
+            line.push_str(&format!("  DROPPED {dropped}"));
+        }
+        let _ = writeln!(o, "{:<11}{line}", "submitted");
+    }
+    let api = &status["api"];
+    if api.is_object() {
+        let _ = writeln!(
+            o,
+            "{:<11}{} subscribed ({} ever, {} resynced, {} dropped as too slow, {} frames, {} bytes)  401s {}  400s {}",
+            "api",
+            num(&api["subscribers"]),
+            num(&api["subscriptions"]),
+            num(&api["resyncs"]),
+            num(&api["dropped_slow"]),
+            num(&api["frames_sent"]),
+            num(&api["bytes_sent"]),
+            num(&api["unauthorized"]),
+            num(&api["bad_requests"]),
+        );
+    }
     let store_errors = status["store_errors"].as_u64().unwrap_or(0);
     if store_errors > 0 {
         let _ = writeln!(
@@ -458,7 +496,7 @@ pub(crate) mod tests {
     use crate::consensus::{
         ConsensusParams, Engine, Hash256, Ledger, NodeId, NodeKey, Refusal, Time, TxSet,
     };
-    use crate::node::{NodeSnapshot, PeerLink, Traffic, ValidatedLedger};
+    use crate::contract::{NodeSnapshot, PeerLink, Traffic, ValidatedLedger};
 
     /// 10:00:00 UTC on day 1.
     const T: i64 = 86_400_000 + 36_000_000;
@@ -636,10 +674,10 @@ pub(crate) mod tests {
         let mut traffic = Traffic::default();
         traffic.rejected.insert(Refusal::BadSignature, 2);
         traffic.rejected.insert(Refusal::Malformed, 5);
-        traffic.messages_in.insert("proposals", 40);
-        traffic.messages_out.insert("proposals", 12);
-        traffic.bytes_in.insert("proposals", 8000);
-        traffic.bytes_out.insert("proposals", 2400);
+        traffic.messages_in.insert("proposals".into(), 40);
+        traffic.messages_out.insert("proposals".into(), 12);
+        traffic.bytes_in.insert("proposals".into(), 8000);
+        traffic.bytes_out.insert("proposals".into(), 2400);
         traffic.fetches_ok = 3;
         traffic.fetches_failed = 1;
         traffic
@@ -670,8 +708,22 @@ pub(crate) mod tests {
             }],
             latency: latency.summary(),
             engine: engine_counters,
-            held: engine.held(),
+            held: engine.held().into_iter().map(Into::into).collect(),
             rss_mib: Some(41.5),
+            submissions: crate::contract::Submissions {
+                accepted: 40,
+                known: 2,
+                refused: [("pool_full".to_string(), 3)].into_iter().collect(),
+                validated: 38,
+                outstanding: 2,
+                dropped: Default::default(),
+            },
+            api: crate::contract::ApiCounters {
+                subscribers: 2,
+                subscriptions: 3,
+                unauthorized: 1,
+                ..Default::default()
+            },
         }
     }
 

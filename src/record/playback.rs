@@ -1,6 +1,7 @@
 //! Playing a recording into the dashboard: a task that owns a [`Replayer`] and looks, from the
-//! dashboard's side, exactly like a running node (the same event stream, snapshots and
-//! inspect commands), plus controls for time: play/pause, step, jump, scrub and speed.
+//! dashboard's side, exactly like a running node (the contract's frames: a snapshot, then
+//! events built by the same function the node uses, status updates and replies to inspect
+//! requests), plus controls for time: play/pause, step, jump, scrub and speed.
 //!
 //! Recorded time drives it: while playing, recorded time advances at `speed` times wall time
 //! and every step recorded before it runs. Going backwards restores the nearest checkpoint and
@@ -11,12 +12,15 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
+use crate::attach::{Link, UPDATES, Update};
 use crate::consensus::engine::{Input, Output};
 use crate::consensus::{NodeId, Time, Verdict};
-use crate::node::{
-    Inspect, InspectReply, NodeCommand, NodeEvent, NodeSnapshot, PeerLink, ValidatedLedger,
+use crate::contract::build::{self, Batcher};
+use crate::contract::{
+    Answer, Envelope, EventFrame, Frame, NodeEvent, NodeSnapshot, PeerLink, Reply, Request,
+    SnapshotFrame, StatusFrame, ValidatedLedger,
 };
 
 use super::replay::{Replayer, Stepped, Timeline, TimelineIndex};
@@ -94,33 +98,62 @@ impl PlaybackStatus {
     }
 }
 
+/// The controls of a playback, for the dashboard's keys and replay bar.
+pub struct Playback {
+    /// Controls.
+    pub control: mpsc::Sender<Control>,
+    /// Where playback is.
+    pub status: watch::Receiver<PlaybackStatus>,
+}
+
 /// The dashboard's side of a playback.
 pub struct PlaybackLink {
     /// Controls go here.
     pub control: mpsc::Sender<Control>,
     /// Status updates.
     pub status: watch::Receiver<PlaybackStatus>,
-    /// Commands (inspect; engine commands are refused: a replay is read-only).
-    pub commands: mpsc::Sender<NodeCommand>,
-    /// Events, as a node would send them.
-    pub events: broadcast::Receiver<NodeEvent>,
-    /// Snapshots, as a node would send them.
+    /// Requests (inspect; state-changing ones are refused: a replay is read-only).
+    pub requests: mpsc::Sender<Envelope>,
+    /// Frames, as a node's stream sends them.
+    pub updates: mpsc::Receiver<Update>,
+    /// The latest snapshot (also sent as `status` frames).
     pub snapshot: watch::Receiver<Arc<NodeSnapshot>>,
+    /// The recording's node name.
+    pub name: String,
 }
 
-const EVENT_CAPACITY: usize = 8192;
+impl PlaybackLink {
+    /// As a dashboard link, and the playback controls.
+    pub fn into_link(self) -> (Link, Playback) {
+        (
+            Link {
+                label: format!("replay of {}", self.name),
+                updates: self.updates,
+                requests: self.requests,
+                can_change: false,
+            },
+            Playback {
+                control: self.control,
+                status: self.status,
+            },
+        )
+    }
+}
+
 const FRAME: Duration = Duration::from_millis(50);
 
 /// Starts playing `timeline` (paused at the start, after its first checkpoint). Fails when the
 /// first checkpoint cannot be restored.
 pub fn start(timeline: Arc<Timeline>) -> Result<PlaybackLink, String> {
-    let (ev_tx, ev_rx) = broadcast::channel(EVENT_CAPACITY);
+    let (up_tx, up_rx) = mpsc::channel(UPDATES);
     let (ctl_tx, ctl_rx) = mpsc::channel(64);
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let mut player = Player {
         replayer: Replayer::new(timeline.clone()),
         index: timeline.index.clone(),
-        events: ev_tx,
+        out: up_tx,
+        pending: Vec::new(),
+        batcher: Batcher::default(),
         recent: VecDeque::new(),
         heard: BTreeMap::new(),
         playing: false,
@@ -136,22 +169,46 @@ pub fn start(timeline: Arc<Timeline>) -> Result<PlaybackLink, String> {
             None => "the recording's first checkpoint cannot be restored".into(),
         });
     };
-    let (snap_tx, snap_rx) = watch::channel(Arc::new(first));
+    let first = Arc::new(first);
+    let (snap_tx, snap_rx) = watch::channel(first.clone());
     let (status_tx, status_rx) = watch::channel(player.status());
+    // The first checkpoint's events only describe the state the snapshot already shows.
+    player.pending.clear();
+    let hello = [
+        Update::Connected,
+        Update::Frame(Box::new(Frame::Snapshot(SnapshotFrame {
+            api: crate::contract::frame::API_VERSION,
+            read_only: true,
+            resync: false,
+            node: first,
+            history: Default::default(),
+        }))),
+    ];
+    for u in hello {
+        player
+            .out
+            .try_send(u)
+            .map_err(|_| "the dashboard is not listening".to_string())?;
+    }
+    let name = timeline.header.name.clone();
     tokio::spawn(player.run(ctl_rx, cmd_rx, snap_tx, status_tx));
     Ok(PlaybackLink {
         control: ctl_tx,
         status: status_rx,
-        commands: cmd_tx,
-        events: ev_rx,
+        requests: cmd_tx,
+        updates: up_rx,
         snapshot: snap_rx,
+        name,
     })
 }
 
 struct Player {
     replayer: Replayer,
     index: TimelineIndex,
-    events: broadcast::Sender<NodeEvent>,
+    out: mpsc::Sender<Update>,
+    /// Events of the steps run, not yet sent.
+    pending: Vec<(Time, NodeEvent)>,
+    batcher: Batcher,
     recent: VecDeque<ValidatedLedger>,
     /// When each validator's last message arrived: the peers panel shows those heard from
     /// recently as connected (links themselves are not recorded).
@@ -166,7 +223,7 @@ impl Player {
     async fn run(
         mut self,
         mut ctl: mpsc::Receiver<Control>,
-        mut cmds: mpsc::Receiver<NodeCommand>,
+        mut cmds: mpsc::Receiver<Envelope>,
         snap: watch::Sender<Arc<NodeSnapshot>>,
         status: watch::Sender<PlaybackStatus>,
     ) {
@@ -183,8 +240,13 @@ impl Player {
                     }
                 },
                 c = cmds.recv() => match c {
-                    None | Some(NodeCommand::Shutdown) => break,
-                    Some(c) => self.command(c),
+                    None => break,
+                    Some(c) => {
+                        let r = self.command(c);
+                        if self.out.send(Update::Frame(Box::new(Frame::Reply(r)))).await.is_err() {
+                            break;
+                        }
+                    }
                 },
                 _ = frame.tick(), if self.playing => {
                     let target = Time(self.at.0 + (FRAME.as_millis() as f64 * self.speed) as i64);
@@ -197,9 +259,20 @@ impl Player {
                     changed = true;
                 }
             }
+            if !self.send_pending().await {
+                break;
+            }
             if changed {
                 if let Some(s) = self.snapshot() {
-                    let _ = snap.send(Arc::new(s));
+                    let s = Arc::new(s);
+                    let _ = snap.send(s.clone());
+                    let frame = Frame::Status(StatusFrame {
+                        node: Some(s),
+                        patch: None,
+                    });
+                    if self.out.send(Update::Frame(Box::new(frame))).await.is_err() {
+                        break;
+                    }
                 }
                 let _ = status.send(self.status());
             }
@@ -234,7 +307,9 @@ impl Player {
                     (JumpTo::Mismatch, _) => {
                         while !self.replayer.at_end() && self.replayer.mismatch().is_none() {
                             self.run_one();
-                            self.throttle().await;
+                            if !self.throttle().await {
+                                return;
+                            }
                         }
                         if self.replayer.mismatch().is_none() {
                             self.last = "no mismatch: the replay matches the recording".into();
@@ -243,7 +318,9 @@ impl Player {
                     (_, Some(t)) => {
                         while self.replayer.position() <= t && !self.replayer.at_end() {
                             self.run_one();
-                            self.throttle().await;
+                            if !self.throttle().await {
+                                return;
+                            }
                         }
                     }
                     (_, None) => self.last = "nothing further of that kind in the recording".into(),
@@ -276,7 +353,7 @@ impl Player {
             self.replayer.rewind(target);
             self.recent.clear();
             self.heard.clear();
-            let _ = self.events.send(NodeEvent::Rewound);
+            self.pending.push((t, NodeEvent::Rewound));
         }
         self.run_until(t).await;
         self.at = t;
@@ -291,14 +368,31 @@ impl Player {
                 _ => break,
             }
             self.run_one();
-            self.throttle().await;
+            if !self.throttle().await {
+                return;
+            }
         }
     }
 
-    /// Lets the dashboard catch up when a jump produces events faster than it reads them.
-    async fn throttle(&self) {
-        while self.events.len() > EVENT_CAPACITY / 2 {
-            tokio::time::sleep(Duration::from_millis(2)).await;
+    /// Sends the events of the steps run; a dashboard that reads slowly slows playback down
+    /// (the channel is bounded). False when the dashboard is gone.
+    async fn throttle(&mut self) -> bool {
+        self.send_pending().await
+    }
+
+    async fn send_pending(&mut self) -> bool {
+        for (at, event) in std::mem::take(&mut self.pending) {
+            let f = Frame::Event(EventFrame { at, event });
+            if self.out.send(Update::Frame(Box::new(f))).await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn emit(&mut self, at: Time, e: NodeEvent) {
+        for e in self.batcher.push(e) {
+            self.pending.push((at, e));
         }
     }
 
@@ -313,90 +407,62 @@ impl Player {
             super::replay::StepKind::Restore(_) => "engine state restored from a checkpoint".into(),
             super::replay::StepKind::Input { stored, .. } => stored.describe(),
         };
+        for o in &s.outputs {
+            self.emit_output(o, s.at);
+        }
         if let super::replay::StepKind::Input { input, .. } = &step.kind {
             self.emit_input(input, &s);
         }
-        for o in &s.outputs {
-            self.emit_output(o, s.at);
+        for e in self.batcher.flush() {
+            self.pending.push((s.at, e));
         }
     }
 
     fn emit_input(&mut self, input: &Input, s: &Stepped) {
         let verdict = s.verdict.unwrap_or(Verdict::Accepted);
-        let e = match input {
+        match input {
             Input::Proposal(p) => {
-                let p = p.proposal();
-                self.heard.insert(p.node, s.at);
-                NodeEvent::Proposal {
-                    from: p.node,
-                    seq: p.seq,
-                    prev_ledger: p.prev_ledger,
-                    position: p.position,
-                    close_time: p.close_time,
-                    verdict,
-                    at: s.at,
-                }
+                self.heard.insert(p.proposal().node, s.at);
             }
             Input::Validation(v) => {
-                let v = v.validation();
-                self.heard.insert(v.node, s.at);
-                NodeEvent::Validation {
-                    from: v.node,
-                    seq: v.seq,
-                    ledger: v.ledger,
-                    verdict,
-                    at: s.at,
-                }
-            }
-            _ => return,
-        };
-        let _ = self.events.send(e);
-    }
-
-    fn emit_output(&mut self, o: &Output, at: Time) {
-        let e = match o {
-            Output::PhaseChanged(p) => NodeEvent::Phase(*p),
-            Output::ModeChanged(m) => NodeEvent::Mode(*m),
-            Output::LedgerAccepted(a) => NodeEvent::LedgerAccepted(a.clone()),
-            Output::LedgerFullyValidated(l) => {
-                ValidatedLedger::remember(&mut self.recent, l, at);
-                NodeEvent::LedgerValidated(l.clone())
-            }
-            Output::LedgerSwitched { from, to } => NodeEvent::LedgerSwitched {
-                from: *from,
-                to: to.clone(),
-            },
-            Output::Event(e) => NodeEvent::Consensus(e.clone()),
-            Output::Broadcast(_)
-            | Output::AcquireTxSet { .. }
-            | Output::AcquireLedger { .. }
-            | Output::PersistValidatedSeq(_) => return,
-        };
-        let _ = self.events.send(e);
-    }
-
-    fn command(&mut self, c: NodeCommand) {
-        let Some(engine) = self.replayer.engine() else {
-            return;
-        };
-        match c {
-            NodeCommand::Inspect(q, reply) => {
-                let answer = match q {
-                    Inspect::Dispute(tx) => {
-                        InspectReply::Dispute(engine.dispute_detail(&tx).map(Box::new))
-                    }
-                    Inspect::Peer(n) => InspectReply::Peer(engine.peer_detail(&n).map(Box::new)),
-                    Inspect::Composer => InspectReply::Composer(Box::new(engine.composer_seed())),
-                };
-                let _ = reply.send(answer);
-            }
-            NodeCommand::Engine(_) => {
-                let _ = self.events.send(NodeEvent::Warning(
-                    "a replay is read-only: commands are not sent (the recording would no longer match)".into(),
-                ));
+                self.heard.insert(v.validation().node, s.at);
             }
             _ => {}
         }
+        if let Some(e) = build::input_event(input, verdict, s.at) {
+            self.emit(s.at, e);
+        }
+    }
+
+    fn emit_output(&mut self, o: &Output, at: Time) {
+        if let Output::LedgerFullyValidated(l) = o {
+            ValidatedLedger::remember(&mut self.recent, l, at);
+        }
+        if let Some(e) = build::output_event(o) {
+            self.emit(at, e);
+        }
+    }
+
+    fn command(&mut self, c: Envelope) -> Reply {
+        let Some(engine) = self.replayer.engine() else {
+            return Reply::error(c.id, 503, "the replay has no engine state here");
+        };
+        let answer = match c.request {
+            Request::Dispute { tx } => Answer::Dispute(engine.dispute_detail(&tx).map(Box::new)),
+            Request::Peer { node } => Answer::Peer(engine.peer_detail(&node).map(Box::new)),
+            Request::Composer {} => Answer::Composer(Box::new(engine.composer_seed())),
+            Request::Submit { .. }
+            | Request::Propose { .. }
+            | Request::Vote { .. }
+            | Request::Block { .. } => {
+                return Reply::error(
+                    c.id,
+                    409,
+                    "a replay is read-only: commands are not sent (the recording would no longer match)",
+                );
+            }
+        };
+        Reply::ok(c.id, answer)
     }
 
     fn snapshot(&self) -> Option<NodeSnapshot> {
@@ -414,9 +480,11 @@ impl Player {
             recent_validated: self.recent.iter().cloned().collect(),
             latency: Default::default(),
             engine: engine.counters().clone(),
-            held: engine.held(),
+            held: engine.held().into_iter().map(Into::into).collect(),
             // The replaying process's memory says nothing about the recorded node.
             rss_mib: None,
+            submissions: Default::default(),
+            api: Default::default(),
         })
     }
 

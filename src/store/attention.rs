@@ -2,13 +2,11 @@
 //! log lines ("We are not running on the consensus ledger"), and what the node is doing about it.
 
 use super::rows::Level;
-use crate::consensus::Time;
 use crate::consensus::engine::{Mode, Phase};
 use crate::consensus::rules::ConsensusState;
-use crate::node::NodeSnapshot;
+use crate::contract::NodeSnapshot;
 
-/// Recent pause for laggards (when, laggards, offline).
-pub type PauseNote = Option<(Time, usize, usize)>;
+pub use crate::contract::history::PauseNote;
 
 /// Every problem worth a line in the header, worst first.
 pub fn explain(s: &NodeSnapshot, paused: PauseNote, lagged_events: u64) -> Vec<(Level, String)> {

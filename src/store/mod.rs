@@ -1,9 +1,9 @@
 //! The shared state store: folds node events and snapshots into a bounded model of everything
 //! the dashboard shows. Feeds are rings, so memory stays flat however long it runs.
 //!
-//! The node never waits on the store: events arrive on a broadcast channel that drops for a
-//! lagging reader (counted and shown), snapshots on a watch channel that keeps only the latest.
-//! The TUI folds both into a [`Store`] between frames and draws from it.
+//! A node folds its own events into one (so whoever attaches gets the feeds so far, as the
+//! contract's [`History`]); a dashboard starts from that history and folds the stream's events
+//! and status frames into its own copy between frames, and draws from it.
 
 pub mod attention;
 pub mod ring;
@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use crate::consensus::engine::Event;
 use crate::consensus::{Hash256, NodeId, Refusal, Time, Verdict};
-use crate::node::{NodeEvent, NodeSnapshot};
+use crate::contract::history::AcceptedRound;
+use crate::contract::{History, NodeEvent, NodeSnapshot};
 use ring::Ring;
 use rows::{LedgerRow, Level, LogLine, PeerRow, ProposalMark, ProposalRow};
 
@@ -45,14 +46,6 @@ impl Default for StoreLimits {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Accepted {
-    hash: Hash256,
-    round_ms: i64,
-    result: crate::consensus::rules::ConsensusState,
-    proposers: usize,
-}
-
 /// Everything the panels show. Cloning it freezes a view (the `space` key).
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -61,12 +54,12 @@ pub struct Store {
     snapshot: Option<Arc<NodeSnapshot>>,
     proposals: Ring<ProposalRow>,
     ledgers: Ring<LedgerRow>,
-    accepted: Ring<Accepted>,
+    accepted: Ring<AcceptedRound>,
     log: Ring<LogLine>,
     chart: Ring<(f64, f64)>,
     durations: Ring<u64>,
-    rates: BTreeMap<&'static str, f64>,
-    last_traffic: Option<(Time, BTreeMap<&'static str, u64>)>,
+    rates: BTreeMap<String, f64>,
+    last_traffic: Option<(Time, BTreeMap<crate::contract::snapshot::Key, u64>)>,
     paused: attention::PauseNote,
     lagged: u64,
     aliases: BTreeMap<NodeId, String>,
@@ -134,8 +127,8 @@ impl Store {
                 for (k, v) in &totals {
                     let before = prev.get(k).copied().unwrap_or(0);
                     let rate = v.saturating_sub(before) as f64 / dt;
-                    let old = self.rates.get(k).copied().unwrap_or(rate);
-                    self.rates.insert(k, old * 0.5 + rate * 0.5);
+                    let old = self.rates.get(k.as_ref()).copied().unwrap_or(rate);
+                    self.rates.insert(k.to_string(), old * 0.5 + rate * 0.5);
                 }
                 self.last_traffic = Some((now, totals));
             }
@@ -157,6 +150,12 @@ impl Store {
         self.events
     }
 
+    /// Adds a line to the log panel from the dashboard itself (connection trouble, resyncs).
+    pub fn note(&mut self, at: Time, level: Level, text: String) {
+        self.version += 1;
+        self.log_line(at, level, text);
+    }
+
     fn log_line(&mut self, at: Time, level: Level, text: String) {
         self.log.push(LogLine { at, level, text });
     }
@@ -165,7 +164,54 @@ impl Store {
         self.snapshot.as_ref().map(|s| s.info.network_ledger)
     }
 
-    /// Folds one event in. `now` is the wall time of arrival (network clock, ms).
+    /// The feeds so far (what a node sends whoever attaches).
+    pub fn history(&self) -> History {
+        History {
+            proposals: self.proposals.iter().cloned().collect(),
+            ledgers: self.ledgers.iter().cloned().collect(),
+            accepted: self.accepted.iter().copied().collect(),
+            log: self.log.iter().cloned().collect(),
+            chart: self.chart.iter().copied().collect(),
+            durations: self.durations.iter().copied().collect(),
+            paused: self.paused,
+            events: self.events,
+        }
+    }
+
+    /// Starts over from a node's history and status (a dashboard attaching, or catching up
+    /// after it fell behind or reconnected); names given with [`Store::set_alias`] stay.
+    pub fn restore(&mut self, h: History, status: Arc<NodeSnapshot>) {
+        let aliases = std::mem::take(&mut self.aliases);
+        let version = self.version;
+        let lagged = self.lagged;
+        *self = Store::new(self.limits);
+        self.aliases = aliases;
+        self.lagged = lagged;
+        for r in h.proposals {
+            self.proposals.push(r);
+        }
+        for r in h.ledgers {
+            self.ledgers.push(r);
+        }
+        for r in h.accepted {
+            self.accepted.push(r);
+        }
+        for r in h.log {
+            self.log.push(r);
+        }
+        for r in h.chart {
+            self.chart.push(r);
+        }
+        for r in h.durations {
+            self.durations.push(r);
+        }
+        self.paused = h.paused;
+        self.events = h.events;
+        self.set_snapshot(status);
+        self.version = version + 1;
+    }
+
+    /// Folds one event in. `now` is when it happened (the node's clock, ms).
     pub fn apply(&mut self, ev: &NodeEvent, now: Time) {
         self.events += 1;
         self.version += 1;
@@ -201,7 +247,7 @@ impl Store {
                 reason,
                 ..
             } => {
-                if *channel == "proposals" {
+                if channel == "proposals" {
                     self.proposals.push(ProposalRow {
                         at: now,
                         from: *from,
@@ -223,85 +269,14 @@ impl Store {
                     );
                 }
             }
-            NodeEvent::Consensus(Event::PositionStale(node)) => {
-                let last = self
-                    .proposals
-                    .newest_first()
-                    .find(|p| p.from == Some(*node))
-                    .cloned();
-                self.proposals.push(ProposalRow {
-                    at: now,
-                    from: Some(*node),
-                    seq: last.as_ref().and_then(|l| l.seq),
-                    prev_ledger: last.as_ref().and_then(|l| l.prev_ledger),
-                    position: last.as_ref().and_then(|l| l.position),
-                    close_time: last.as_ref().and_then(|l| l.close_time),
-                    mark: ProposalMark::Stale,
-                });
+            NodeEvent::Consensus { .. } | NodeEvent::ConsensusBatch { .. } => {
+                for e in ev.consensus_events() {
+                    self.apply_consensus(e, now);
+                }
             }
-            NodeEvent::Consensus(Event::RoundStarted { .. }) => {
-                self.chart.clear();
-            }
-            NodeEvent::Consensus(Event::Progress {
-                round_ms,
-                agree_pct,
-                ..
-            }) => {
-                self.chart
-                    .push((*round_ms as f64 / 1000.0, *agree_pct as f64));
-            }
-            NodeEvent::Consensus(Event::Paused { laggards, offline }) => {
-                self.paused = Some((now, *laggards, *offline));
-            }
-            NodeEvent::Consensus(Event::Equivocation(node)) => {
-                let who = self.name_of(node);
-                self.log_line(
-                    now,
-                    Level::Error,
-                    format!(
-                        "{who} signed conflicting messages: its votes no longer count this round"
-                    ),
-                );
-            }
-            NodeEvent::Consensus(Event::UnlOverlap(c)) if !c.safe => {
-                let who = self.name_of(&c.validator);
-                self.log_line(
-                    now,
-                    Level::Error,
-                    format!(
-                        "UNL overlap with {who}: {} of our {} (needs {}): below the fork-safety bound",
-                        c.overlap, c.ours, c.min_overlap
-                    ),
-                );
-            }
-            NodeEvent::Consensus(Event::ForkDetected { ours, theirs }) => {
-                self.log_line(
-                    now,
-                    Level::Error,
-                    format!(
-                        "FORK: validations fully validated {} which does not descend from our {}",
-                        theirs.short(),
-                        ours.short()
-                    ),
-                );
-            }
-            NodeEvent::Consensus(Event::PeerBowedOut(node)) => {
-                let who = self.name_of(node);
-                self.log_line(now, Level::Info, format!("{who} bowed out of the round"));
-                self.proposals.push(ProposalRow {
-                    at: now,
-                    from: Some(*node),
-                    seq: None,
-                    prev_ledger: None,
-                    position: None,
-                    close_time: None,
-                    mark: ProposalMark::BowOut,
-                });
-            }
-            NodeEvent::Consensus(_) => {}
             NodeEvent::LedgerAccepted(a) => {
-                self.accepted.push(Accepted {
-                    hash: a.ledger.hash(),
+                self.accepted.push(AcceptedRound {
+                    hash: a.ledger.hash,
                     round_ms: a.round_ms,
                     result: a.result,
                     proposers: a.proposers,
@@ -313,28 +288,28 @@ impl Store {
                         Level::Warn,
                         format!(
                             "ledger #{} closed with result {}",
-                            a.ledger.seq(),
+                            a.ledger.seq,
                             a.result.name()
                         ),
                     );
                 }
             }
-            NodeEvent::LedgerValidated(l) => {
+            NodeEvent::LedgerValidated { ledger: l } => {
                 let acc = self
                     .accepted
                     .iter()
                     .rev()
-                    .find(|a| a.hash == l.hash())
+                    .find(|a| a.hash == l.hash)
                     .copied();
                 self.ledgers.push(LedgerRow {
-                    seq: l.seq(),
-                    hash: l.hash(),
-                    txs: l.txs().len(),
+                    seq: l.seq,
+                    hash: l.hash,
+                    txs: l.txs,
                     round_ms: acc.map(|a| a.round_ms),
                     result: acc.map(|a| a.result),
                     proposers: acc.map(|a| a.proposers),
-                    close_time: l.close_time(),
-                    close_time_agreed: l.close_time_agreed(),
+                    close_time: l.close_time,
+                    close_time_agreed: l.close_time_agreed,
                     validated_at: now,
                 });
             }
@@ -345,18 +320,18 @@ impl Store {
                     format!(
                         "switched from ledger {} to the network's #{} {}",
                         from.short(),
-                        to.seq(),
-                        to.hash().short()
+                        to.seq,
+                        to.hash.short()
                     ),
                 );
             }
-            NodeEvent::Mode(m) => {
-                let level = if rows::out_of_step(*m) {
+            NodeEvent::Mode { mode } => {
+                let level = if rows::out_of_step(*mode) {
                     Level::Warn
                 } else {
                     Level::Info
                 };
-                self.log_line(now, level, format!("mode: {}", m.name()));
+                self.log_line(now, level, format!("mode: {}", mode.name()));
             }
             NodeEvent::PeerConnected { node, addr, .. } => {
                 let who = node
@@ -377,7 +352,12 @@ impl Store {
                     format!("peer {peer} cannot keep up ({failed} messages dropped)"),
                 );
             }
-            NodeEvent::Warning(w) => self.log_line(now, Level::Warn, w.clone()),
+            NodeEvent::TxsDropped { count, reason } => self.log_line(
+                now,
+                Level::Error,
+                format!("{count} accepted transaction(s) dropped before validating: {reason}"),
+            ),
+            NodeEvent::Warning { text } => self.log_line(now, Level::Warn, text.clone()),
             NodeEvent::Rewound => {
                 let aliases = std::mem::take(&mut self.aliases);
                 let version = self.version;
@@ -392,10 +372,92 @@ impl Store {
                     format!("consensus started with {trusted_peers} trusted peers"),
                 );
             }
-            NodeEvent::Phase(_)
+            NodeEvent::Phase { .. }
             | NodeEvent::Validation { .. }
             | NodeEvent::PeerLatency { .. }
-            | NodeEvent::Listening(_) => {}
+            | NodeEvent::Listening { .. } => {}
+        }
+    }
+
+    /// Folds one engine event in.
+    fn apply_consensus(&mut self, e: &Event, now: Time) {
+        match e {
+            Event::PositionStale(node) => {
+                let last = self
+                    .proposals
+                    .newest_first()
+                    .find(|p| p.from == Some(*node))
+                    .cloned();
+                self.proposals.push(ProposalRow {
+                    at: now,
+                    from: Some(*node),
+                    seq: last.as_ref().and_then(|l| l.seq),
+                    prev_ledger: last.as_ref().and_then(|l| l.prev_ledger),
+                    position: last.as_ref().and_then(|l| l.position),
+                    close_time: last.as_ref().and_then(|l| l.close_time),
+                    mark: ProposalMark::Stale,
+                });
+            }
+            Event::RoundStarted { .. } => {
+                self.chart.clear();
+            }
+            Event::Progress {
+                round_ms,
+                agree_pct,
+                ..
+            } => {
+                self.chart
+                    .push((*round_ms as f64 / 1000.0, *agree_pct as f64));
+            }
+            Event::Paused { laggards, offline } => {
+                self.paused = Some((now, *laggards, *offline));
+            }
+            Event::Equivocation(node) => {
+                let who = self.name_of(node);
+                self.log_line(
+                    now,
+                    Level::Error,
+                    format!(
+                        "{who} signed conflicting messages: its votes no longer count this round"
+                    ),
+                );
+            }
+            Event::UnlOverlap(c) if !c.safe => {
+                let who = self.name_of(&c.validator);
+                self.log_line(
+                    now,
+                    Level::Error,
+                    format!(
+                        "UNL overlap with {who}: {} of our {} (needs {}): below the fork-safety bound",
+                        c.overlap, c.ours, c.min_overlap
+                    ),
+                );
+            }
+            Event::ForkDetected { ours, theirs } => {
+                self.log_line(
+                    now,
+                    Level::Error,
+                    format!(
+                        "FORK: validations fully validated {} which does not descend from our {}",
+                        theirs.short(),
+                        ours.short()
+                    ),
+                );
+            }
+            Event::PeerBowedOut(node) => {
+                let who = self.name_of(node);
+                self.log_line(now, Level::Info, format!("{who} bowed out of the round"));
+                self.proposals.push(ProposalRow {
+                    at: now,
+                    from: Some(*node),
+                    seq: None,
+                    prev_ledger: None,
+                    position: None,
+                    close_time: None,
+                    mark: ProposalMark::BowOut,
+                });
+            }
+            _ => {}
         }
     }
 
@@ -425,7 +487,7 @@ impl Store {
     }
 
     /// Messages received per second, by kind.
-    pub fn rates(&self) -> &BTreeMap<&'static str, f64> {
+    pub fn rates(&self) -> &BTreeMap<String, f64> {
         &self.rates
     }
 

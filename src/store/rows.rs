@@ -5,104 +5,10 @@
 use std::collections::BTreeMap;
 
 use crate::consensus::engine::{ConsensusInfo, Mode};
-use crate::consensus::proposal::SEQ_LEAVE;
-use crate::consensus::rules::ConsensusState;
-use crate::consensus::{Hash256, NodeId, Refusal, Time};
-use crate::node::NodeSnapshot;
+use crate::consensus::{Hash256, NodeId};
+use crate::contract::{NodeSnapshot, PeerLink};
 
-/// What kind of proposal a feed row is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProposalMark {
-    /// A first position (seq 0).
-    New,
-    /// A changed position.
-    Changed,
-    /// Bowed out of the round.
-    BowOut,
-    /// Dropped after 20 s without an update.
-    Stale,
-    /// Built on another ledger than ours (kept for replay).
-    OtherLedger,
-    /// Refused, and why.
-    Rejected(Refusal),
-}
-
-/// One row of the proposals feed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProposalRow {
-    /// When it arrived.
-    pub at: Time,
-    /// The proposer (or the key a refused message claimed).
-    pub from: Option<NodeId>,
-    /// Position sequence.
-    pub seq: Option<u32>,
-    /// Ledger it builds on.
-    pub prev_ledger: Option<Hash256>,
-    /// Tx-set id.
-    pub position: Option<Hash256>,
-    /// Proposed close time.
-    pub close_time: Option<Time>,
-    /// Kind.
-    pub mark: ProposalMark,
-}
-
-impl ProposalRow {
-    /// The mark for a proposal with `seq` that got `refused`.
-    pub fn mark_for(seq: u32, refused: Option<Refusal>, other_ledger: bool) -> ProposalMark {
-        match refused {
-            Some(r) => ProposalMark::Rejected(r),
-            None if seq == SEQ_LEAVE => ProposalMark::BowOut,
-            None if other_ledger => ProposalMark::OtherLedger,
-            None if seq == 0 => ProposalMark::New,
-            None => ProposalMark::Changed,
-        }
-    }
-}
-
-/// One fully validated ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LedgerRow {
-    /// Sequence.
-    pub seq: u32,
-    /// Hash.
-    pub hash: Hash256,
-    /// Transactions.
-    pub txs: usize,
-    /// Establish time, when we built it.
-    pub round_ms: Option<i64>,
-    /// How its round ended, when we built it (`None`: acquired from the network).
-    pub result: Option<ConsensusState>,
-    /// Proposers in its round.
-    pub proposers: Option<usize>,
-    /// Close time.
-    pub close_time: Time,
-    /// Whether the close time was agreed.
-    pub close_time_agreed: bool,
-    /// When we learned it was fully validated.
-    pub validated_at: Time,
-}
-
-/// Severity of a log line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// Worth knowing.
-    Info,
-    /// Something is off.
-    Warn,
-    /// Something is wrong.
-    Error,
-}
-
-/// One line of the log panel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    /// When.
-    pub at: Time,
-    /// How bad.
-    pub level: Level,
-    /// What.
-    pub text: String,
-}
+pub use crate::contract::history::{LedgerRow, Level, LogLine, ProposalMark, ProposalRow};
 
 /// What a peer is doing this round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -212,7 +118,7 @@ pub fn peer_rows(s: &NodeSnapshot, aliases: &BTreeMap<NodeId, String>) -> Vec<Pe
         rejected: 0,
         score: None,
     });
-    let mut links: BTreeMap<NodeId, &crate::node::PeerLink> = BTreeMap::new();
+    let mut links: BTreeMap<NodeId, &PeerLink> = BTreeMap::new();
     let mut unkeyed = Vec::new();
     for l in &s.peers {
         match l.node {

@@ -34,6 +34,10 @@ pub enum Action {
     Demo(DemoAction),
     /// Replay playback (play, step, jump, scrub, speed).
     Playback(crate::record::playback::Control),
+    /// Show the next attached node (`cpeers attach A B C`).
+    NextNode,
+    /// Show attached node `i` (picked in the network view).
+    ShowNode(usize),
     /// Leave.
     Quit,
 }

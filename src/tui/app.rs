@@ -14,7 +14,7 @@ use super::theme::Theme;
 use super::view;
 use crate::consensus::engine::{ComposerSeed, DisputeDetail, PeerDetail};
 use crate::consensus::{Command, NodeId, Time, Tx, TxId};
-use crate::node::InspectReply;
+use crate::contract::{Answer, NodeSnapshot};
 use crate::store::Store;
 use crate::store::rows::Level;
 
@@ -201,6 +201,28 @@ pub enum Overlay {
         /// Scroll.
         scroll: usize,
     },
+    /// Every attached node side by side (`N`).
+    Network {
+        /// Selected row.
+        selected: usize,
+    },
+}
+
+/// One attached node as the header and the network view show it.
+#[derive(Debug, Clone, Default)]
+pub struct FleetRow {
+    /// Its address (or the recording).
+    pub label: String,
+    /// Connected now.
+    pub connected: bool,
+    /// Since when it is not, and why.
+    pub down: Option<(Time, String)>,
+    /// No admin token: commands are refused.
+    pub read_only: bool,
+    /// Its latest status (kept, and shown as stale, while disconnected).
+    pub snapshot: Option<std::sync::Arc<NodeSnapshot>>,
+    /// Frames that could not be read.
+    pub bad_frames: u64,
 }
 
 /// Where each panel was drawn last (for mouse clicks).
@@ -243,6 +265,12 @@ pub struct App {
     pub areas: RefCell<Areas>,
     /// Where playback is (`cpeers replay` only; `None` when attached to a node).
     pub replay: Option<crate::record::playback::PlaybackStatus>,
+    /// Every attached node (one for `cpeers node`, `demo` and `replay`).
+    pub fleet: Vec<FleetRow>,
+    /// Which of them the panels show.
+    pub current: usize,
+    /// The shown node takes no commands from here (no admin token).
+    pub read_only: bool,
     submitted: u64,
 }
 
@@ -267,8 +295,35 @@ impl App {
             message: None,
             areas: RefCell::new(Areas::default()),
             replay: None,
+            fleet: Vec::new(),
+            current: 0,
+            read_only: false,
             submitted: 0,
         }
+    }
+
+    /// Whether the panels show data from a node that is not connected now.
+    pub fn stale(&self) -> bool {
+        self.fleet.get(self.current).is_some_and(|r| !r.connected)
+    }
+
+    /// Whether the open overlay draws every attached node.
+    pub fn overlay_shows_fleet(&self) -> bool {
+        matches!(self.overlay, Some(Overlay::Network { .. }))
+    }
+
+    /// Says why a key that changes the node does nothing here; true when read-only.
+    fn refuse_read_only(&mut self, what: &str) -> bool {
+        if !self.read_only {
+            return false;
+        }
+        self.say(
+            Level::Warn,
+            format!(
+                "read-only: {what} needs the node's admin token; attach with --config node.toml or --token-file <data_dir>/admin.token"
+            ),
+        );
+        true
     }
 
     /// The filter of `panel`.
@@ -370,12 +425,32 @@ impl App {
                 );
             }
             KeyCode::Char('t') => {
+                if self.refuse_read_only("submitting a transaction") {
+                    return vec![];
+                }
                 self.overlay = Some(Overlay::Submit {
                     input: String::new(),
                     error: None,
                 })
             }
+            KeyCode::Char('n') => {
+                if self.fleet.len() > 1 {
+                    return vec![Action::NextNode];
+                }
+                self.say(
+                    Level::Info,
+                    "one node attached (cpeers attach A B C attaches several)",
+                );
+            }
+            KeyCode::Char('N') => {
+                self.overlay = Some(Overlay::Network {
+                    selected: self.current,
+                })
+            }
             KeyCode::Char('p') => {
+                if self.refuse_read_only("sending a position") {
+                    return vec![];
+                }
                 self.overlay = Some(Overlay::Composer(Box::new(Composer {
                     seed: None,
                     txs: vec![],
@@ -489,6 +564,9 @@ impl App {
     }
 
     fn override_vote(&mut self, store: &Store) -> Vec<Action> {
+        if self.refuse_read_only("pinning a vote") {
+            return vec![];
+        }
         let d = match &self.overlay {
             Some(Overlay::Dispute { tx, .. }) => store
                 .snapshot()
@@ -623,6 +701,19 @@ impl App {
                 }
                 _ => {}
             },
+            Overlay::Network { selected } => match key.code {
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('N') => self.overlay = None,
+                KeyCode::Char('j') | KeyCode::Down => {
+                    *selected = (*selected + 1).min(self.fleet.len().saturating_sub(1))
+                }
+                KeyCode::Char('k') | KeyCode::Up => *selected = selected.saturating_sub(1),
+                KeyCode::Enter => {
+                    let i = *selected;
+                    self.overlay = None;
+                    return vec![Action::ShowNode(i)];
+                }
+                _ => {}
+            },
             Overlay::Dispute { scroll, .. } | Overlay::Peer { scroll, .. } => match key.code {
                 KeyCode::Esc | KeyCode::Char('q') => self.overlay = None,
                 KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
@@ -670,14 +761,14 @@ impl App {
     }
 
     /// Takes the node's answer to an inspection.
-    pub fn on_reply(&mut self, reply: InspectReply) {
-        match (self.overlay.as_mut(), reply) {
-            (Some(Overlay::Dispute { detail, ended, .. }), InspectReply::Dispute(d)) => match d {
+    pub fn on_answer(&mut self, answer: Answer) {
+        match (self.overlay.as_mut(), answer) {
+            (Some(Overlay::Dispute { detail, ended, .. }), Answer::Dispute(d)) => match d {
                 Some(d) => *detail = Some(d),
                 None => *ended = true,
             },
-            (Some(Overlay::Peer { detail, .. }), InspectReply::Peer(d)) => *detail = d,
-            (Some(Overlay::Composer(c)), InspectReply::Composer(seed)) if c.seed.is_none() => {
+            (Some(Overlay::Peer { detail, .. }), Answer::Peer(d)) => *detail = d,
+            (Some(Overlay::Composer(c)), Answer::Composer(seed)) if c.seed.is_none() => {
                 c.txs = seed
                     .ours
                     .iter()

@@ -29,6 +29,9 @@ pub fn panel_block<'a>(app: &App, panel: Panel, extra: String) -> Block<'a> {
     if !filter.is_empty() {
         title.push_str(&format!(" · filter \"{filter}\""));
     }
+    if app.stale() {
+        title.push_str(" · STALE");
+    }
     title.push(' ');
     Block::default()
         .borders(Borders::ALL)
@@ -71,7 +74,7 @@ pub fn draw(f: &mut Frame, app: &App, store: &Store) {
         return;
     }
     let attention = store.attention();
-    let header_h = 2 + attention.len().min(3) as u16;
+    let header_h = 2 + attention.len().min(3) as u16 + panels::header::extra_lines(app);
     let bar_h = u16::from(app.replay.is_some());
     let [header, body, bar, footer] = Layout::vertical([
         Constraint::Length(header_h),
@@ -132,6 +135,7 @@ pub fn draw(f: &mut Frame, app: &App, store: &Store) {
             detail,
             scroll,
         }) => popups::peer::draw(f, app, store, *node, detail.as_deref(), *scroll, area),
+        Some(Overlay::Network { selected }) => popups::network::draw(f, app, *selected, area),
     }
 }
 
@@ -187,6 +191,12 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
         if app.demo {
             spans.push(Span::styled(" K B L C X", t.key));
             spans.push(Span::styled(" make trouble", t.muted));
+        }
+        if app.fleet.len() > 1 {
+            spans.push(Span::styled(" n", t.key));
+            spans.push(Span::styled(" next node ", t.muted));
+            spans.push(Span::styled(" N", t.key));
+            spans.push(Span::styled(" network", t.muted));
         }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);

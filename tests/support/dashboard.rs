@@ -10,7 +10,9 @@ use std::sync::Arc;
 use cpeers::consensus::engine::{AcceptedLedger, Event, Mode};
 use cpeers::consensus::rules::ConsensusState;
 use cpeers::consensus::{Engine, Ledger, Refusal, Time, Tx, TxSet, Verdict};
-use cpeers::node::{NodeEvent, NodeSnapshot, PeerLink, Traffic, ValidatedLedger};
+use cpeers::contract::{
+    AcceptedSummary, LedgerSummary, NodeEvent, NodeSnapshot, PeerLink, Traffic, ValidatedLedger,
+};
 use cpeers::sim::{Scenario, Simulation};
 use cpeers::store::{Store, StoreLimits};
 
@@ -74,8 +76,10 @@ pub fn snapshot(sim: &Simulation, engine: &Engine) -> NodeSnapshot {
         }],
         latency: Default::default(),
         engine: engine.counters().clone(),
-        held: engine.held(),
+        held: engine.held().into_iter().map(Into::into).collect(),
         rss_mib: None,
+        submissions: Default::default(),
+        api: Default::default(),
     }
 }
 
@@ -103,7 +107,7 @@ pub fn store(sim: &Simulation, snap: NodeSnapshot) -> Store {
             10_000,
         ));
         store.apply(
-            &NodeEvent::LedgerAccepted(AcceptedLedger {
+            &NodeEvent::LedgerAccepted(AcceptedSummary::of(&AcceptedLedger {
                 ledger: l.clone(),
                 result: if seq == 2 {
                     ConsensusState::MovedOn
@@ -115,11 +119,13 @@ pub fn store(sim: &Simulation, snap: NodeSnapshot) -> Store {
                 mode: Mode::Proposing,
                 disputes: 1,
                 validated: true,
-            }),
+            })),
             at(seq as i64 * 4000),
         );
         store.apply(
-            &NodeEvent::LedgerValidated(l.clone()),
+            &NodeEvent::LedgerValidated {
+                ledger: LedgerSummary::of(&l),
+            },
             at(seq as i64 * 4000 + 120),
         );
         parent = l;
@@ -152,24 +158,26 @@ pub fn store(sim: &Simulation, snap: NodeSnapshot) -> Store {
         &NodeEvent::Rejected {
             peer: None,
             from: Some(stranger),
-            channel: "proposals",
+            channel: "proposals".into(),
             reason: Refusal::BadSignature,
         },
         at(3200),
     );
     store.apply(
-        &NodeEvent::Warning("peer 12D3KooWslow keeps failing to take messages".into()),
+        &NodeEvent::warning("peer 12D3KooWslow keeps failing to take messages"),
         at(3300),
     );
     for (ms, pct) in [(2000, 20), (3000, 40), (4000, 60)] {
         store.apply(
-            &NodeEvent::Consensus(Event::Progress {
-                round_ms: ms,
-                converge_pct: ms * 100 / 15_000,
-                agree_pct: pct,
-                state: ConsensusState::No,
-                stalled: false,
-            }),
+            &NodeEvent::Consensus {
+                event: Event::Progress {
+                    round_ms: ms,
+                    converge_pct: ms * 100 / 15_000,
+                    agree_pct: pct,
+                    state: ConsensusState::No,
+                    stalled: false,
+                },
+            },
             at(ms),
         );
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Engine, Mode, Phase, ServerState, StateChange};
 use crate::consensus::avalanche::AvalancheState;
@@ -20,7 +20,7 @@ use crate::consensus::tx::Tx;
 use crate::consensus::tx::TxId;
 
 /// A ledger by sequence, hash and close time.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LedgerRef {
     /// Sequence.
     pub seq: Seq,
@@ -44,7 +44,7 @@ impl LedgerRef {
 }
 
 /// Our position.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PositionInfo {
     /// Tx-set id.
     pub position: Hash256,
@@ -59,7 +59,7 @@ pub struct PositionInfo {
 }
 
 /// One peer as the dashboard lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerInfo {
     /// Its key.
     pub node: NodeId,
@@ -80,7 +80,7 @@ pub struct PeerInfo {
 }
 
 /// One dispute as the dashboard lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DisputeInfo {
     /// Transaction id.
     pub tx: TxId,
@@ -109,7 +109,7 @@ pub struct DisputeInfo {
 }
 
 /// Everything about the current round.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConsensusInfo {
     /// Our key (zeros for a keyless observer).
     pub node: NodeId,
@@ -359,7 +359,7 @@ impl Engine {
 }
 
 /// Everything about one dispute, for the drill-down.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DisputeDetail {
     /// The summary row.
     pub info: DisputeInfo,
@@ -374,7 +374,7 @@ pub struct DisputeDetail {
 }
 
 /// One peer's position against ours: what it has that we lack, and the reverse.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerDetail {
     /// The peer.
     pub node: NodeId,
@@ -393,7 +393,7 @@ pub struct PeerDetail {
 }
 
 /// What the proposal composer starts from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ComposerSeed {
     /// Transactions in our current position.
     pub ours: Vec<Tx>,

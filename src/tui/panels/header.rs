@@ -9,21 +9,70 @@ use ratatui::widgets::Paragraph;
 use crate::store::Store;
 use crate::store::rows::Level;
 use crate::tui::app::App;
-use crate::tui::format::{age, duration_ms};
+use crate::tui::fleet::letter;
+use crate::tui::format::{age, clock, duration_ms};
 use crate::tui::frame::level_style;
+
+/// Lines the header adds for attached nodes: the list of them (several attached) and the
+/// lost connection of the one shown.
+pub fn extra_lines(app: &App) -> u16 {
+    u16::from(app.fleet.len() > 1) + u16::from(app.stale())
+}
+
+/// The attached-nodes lines.
+fn fleet_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    if let Some(row) = app.fleet.get(app.current).filter(|r| !r.connected) {
+        let text = match &row.down {
+            Some((since, why)) => format!(
+                " ✖ disconnected from {} since {} UTC, retrying ({why}); the panels show what it last sent",
+                row.label,
+                &clock(*since)[..8],
+            ),
+            None => format!(" ✖ connecting to {}…", row.label),
+        };
+        lines.push(Line::from(Span::styled(text, t.bad)));
+    }
+    if app.fleet.len() > 1 {
+        let mut spans = vec![Span::styled(" nodes", t.muted)];
+        for (i, row) in app.fleet.iter().enumerate() {
+            let mark = if i == app.current { "▶" } else { " " };
+            let what = match (&row.snapshot, row.connected) {
+                (_, false) => "DOWN".to_string(),
+                (Some(s), true) => {
+                    format!("{} #{}", s.info.mode.name(), s.info.fully_validated.seq)
+                }
+                (None, true) => "…".to_string(),
+            };
+            let style = if !row.connected {
+                t.bad
+            } else if i == app.current {
+                t.accent
+            } else {
+                t.header
+            };
+            spans.push(Span::styled(" │ ", t.header));
+            spans.push(Span::styled(
+                format!("{mark}{} {} {what}", letter(i), row.label),
+                style,
+            ));
+        }
+        lines.push(Line::from(spans));
+    }
+    lines
+}
 
 /// Draws the header.
 pub fn draw(f: &mut Frame, app: &App, store: &Store, area: Rect, attention: &[(Level, String)]) {
     let t = &app.theme;
     let Some(s) = store.snapshot() else {
-        f.render_widget(
-            Paragraph::new(Line::from(Span::styled(
-                " cpeers · waiting for the node…",
-                t.header,
-            )))
-            .style(t.header),
-            area,
-        );
+        let mut lines = vec![Line::from(Span::styled(
+            " cpeers · waiting for the node…",
+            t.header,
+        ))];
+        lines.extend(fleet_lines(app));
+        f.render_widget(Paragraph::new(lines).style(t.header), area);
         return;
     };
     let i = &s.info;
@@ -36,7 +85,7 @@ pub fn draw(f: &mut Frame, app: &App, store: &Store, area: Rect, attention: &[(L
     } else {
         t.bad
     };
-    let line1 = Line::from(vec![
+    let mut line1 = Line::from(vec![
         Span::styled(" cpeers", t.title_focused),
         sep(),
         Span::styled(format!("net {}", s.network_id), t.header),
@@ -120,7 +169,12 @@ pub fn draw(f: &mut Frame, app: &App, store: &Store, area: Rect, attention: &[(L
         ),
         t.muted,
     ));
+    if app.read_only && app.replay.is_none() {
+        line1.spans.push(sep());
+        line1.spans.push(Span::styled("read-only", t.warn));
+    }
     let mut lines = vec![line1, line2];
+    lines.extend(fleet_lines(app));
     for (level, text) in attention.iter().take(3) {
         let mark = match level {
             Level::Error => "✖ ",

@@ -1,9 +1,11 @@
-//! Overlays drawn over the panels: help, the transaction input, the proposal composer and the
-//! two drill-downs (a dispute's votes, a peer's conflict set).
+//! Overlays drawn over the panels: help, the transaction input, the proposal composer, the
+//! two drill-downs (a dispute's votes, a peer's conflict set) and the network view of every
+//! attached node.
 
 pub mod composer;
 pub mod dispute;
 pub mod help;
+pub mod network;
 pub mod peer;
 pub mod submit;
 
