@@ -62,7 +62,7 @@ fn states(n: &NodeReport) -> Vec<&str> {
 fn switches(n: &NodeReport) -> Vec<&str> {
     n.state_changes
         .iter()
-        .filter(|c| c.reason.starts_with("switched to the ledger"))
+        .filter(|c| c.reason.starts_with("switched to"))
         .map(|c| c.reason.as_str())
         .collect()
 }

@@ -422,6 +422,15 @@ impl Validations {
         self.acquiring.keys().any(|(_, h)| h == hash)
     }
 
+    /// Trusted validators whose latest validation names `ledger`, which we are still acquiring.
+    pub fn acquiring_support(&self, ledger: &Hash256) -> usize {
+        self.acquiring
+            .iter()
+            .filter(|((_, h), _)| h == ledger)
+            .map(|(_, nodes)| nodes.len())
+            .sum()
+    }
+
     /// Ledgers the trie waits for (sequence, hash).
     pub fn awaited(&self) -> impl Iterator<Item = &(Seq, Hash256)> {
         self.acquiring.keys()

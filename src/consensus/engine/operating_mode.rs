@@ -92,6 +92,14 @@ pub enum StateReason {
         /// UNL size.
         unl: usize,
     },
+    /// We switched to a ledger we have not fetched yet (rippled's fallback to the ledger being
+    /// acquired with the most trusted validations): its branch support is not known yet.
+    SwitchedToAcquiring {
+        /// Trusted validators whose latest validation names it.
+        validators: usize,
+        /// UNL size.
+        unl: usize,
+    },
     /// A round ended on the ledger the network prefers.
     OnNetworkLedger,
     /// The ledger we closed is recent: in step.
@@ -116,6 +124,10 @@ impl fmt::Display for StateReason {
             StateReason::SwitchedLedger { support, unl } => write!(
                 f,
                 "switched to the ledger whose branch {support} of {unl} trusted validators support"
+            ),
+            StateReason::SwitchedToAcquiring { validators, unl } => write!(
+                f,
+                "switched to a ledger still being fetched, validated by {validators} of {unl} trusted validators"
             ),
             StateReason::OnNetworkLedger => f.write_str("the round ended on the network's ledger"),
             StateReason::InStep => f.write_str("the ledger we closed is recent"),
@@ -294,11 +306,16 @@ impl Engine {
         target: &crate::consensus::hash::Hash256,
     ) -> StateReason {
         let (ledgers, cache) = (&self.ledgers, &mut self.ancestry);
-        let support = Engine::ancestry_of(ledgers, cache, target)
-            .map_or(0, |a| self.validations.trie().branch_support(&a) as usize);
-        StateReason::SwitchedLedger {
-            support,
-            unl: self.validations.unl().len(),
+        let unl = self.validations.unl().len();
+        match Engine::ancestry_of(ledgers, cache, target) {
+            Some(a) => StateReason::SwitchedLedger {
+                support: self.validations.trie().branch_support(&a) as usize,
+                unl,
+            },
+            None => StateReason::SwitchedToAcquiring {
+                validators: self.validations.acquiring_support(target),
+                unl,
+            },
         }
     }
 }
